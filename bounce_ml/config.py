@@ -1,0 +1,33 @@
+"""Where bounce-ml finds its data files and models.
+
+Paths are anchored on this file, as in cookiecutter-data-science. In a checkout
+the top-level ``data/`` and ``models/`` are used; an installed wheel carries copies
+of the taxonomy, the rules and the trained model under ``bounce_ml/_packaged/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJ_ROOT = PACKAGE_DIR.parent
+_PACKAGED = PACKAGE_DIR / "_packaged"
+
+
+def _first_existing(*candidates: Path) -> Path:
+    """Return the first candidate that exists, else the first (for a clear error later)."""
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    return candidates[0]
+
+
+DATA_DIR = PROJ_ROOT / "data"
+CORPUS_DIR = DATA_DIR / "corpus"
+GENERATED_DIR = DATA_DIR / "generated"
+TEMPLATES_DIR = DATA_DIR / "templates"
+TAXONOMY_PATH = _first_existing(DATA_DIR / "taxonomy.toml", _PACKAGED / "data" / "taxonomy.toml")
+NORMALIZE_PATH = _first_existing(DATA_DIR / "normalize.toml", _PACKAGED / "data" / "normalize.toml")
+PARAMS_PATH = DATA_DIR / "model.toml"
+RULES_PATH = _first_existing(DATA_DIR / "rules.toml", _PACKAGED / "data" / "rules.toml")
+MODELS_DIR = _first_existing(PROJ_ROOT / "models", _PACKAGED / "models")

@@ -1,0 +1,133 @@
+"""The keyword and status-code rule layer, read from ``data/rules.toml``.
+
+Rules are data: each has an id, a label, a priority and regular-expression
+patterns searched in normalised text. How conflicts are settled is written at the
+top of the rules file and implemented in :meth:`RuleSet.best`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from bounce_ml import config
+from bounce_ml.errors import BounceMLError
+from bounce_ml.taxonomy import UNKNOWN, Taxonomy, default_taxonomy
+from bounce_ml.tomlfile import read_toml
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: patterns that, when found, point to ``label``."""
+
+    id: str
+    label: str
+    priority: int
+    patterns: tuple[str, ...]
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """A rule that fired on a text, with the words that made it fire."""
+
+    rule_id: str
+    label: str
+    priority: int
+    words: tuple[str, ...]
+    position: int  # the rule's place in the file, for the final tie-break
+
+    @property
+    def specificity(self) -> int:
+        """Length of the longest matched text: longer wording is more specific."""
+        return max(len(word) for word in self.words)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """All rules of a file, in file order, and the priority that makes a match strong."""
+
+    rules: tuple[Rule, ...]
+    strong_priority: int
+
+    def matches(self, text: str) -> list[RuleMatch]:
+        """Every rule that fires on normalised ``text``, best first."""
+        found = []
+        for position, rule in enumerate(self.rules):
+            words = tuple(dict.fromkeys(m.group(0).strip() for m in rule.regex.finditer(text)))
+            words = tuple(word for word in words if word)
+            if words:
+                found.append(RuleMatch(rule.id, rule.label, rule.priority, words, position))
+        found.sort(key=lambda m: (-m.priority, -m.specificity, m.position))
+        return found
+
+    def best(self, text: str) -> RuleMatch | None:
+        """The winning match: highest priority, then longest matched text, then file order."""
+        found = self.matches(text)
+        return found[0] if found else None
+
+    def is_strong(self, match: RuleMatch | None) -> bool:
+        """Whether a match is strong enough to decide when the model is unsure."""
+        return match is not None and match.priority >= self.strong_priority
+
+
+def _parse_rule(entry: object, position: int, path: Path, taxonomy: Taxonomy) -> Rule:
+    where = f"{path}: [[rule]] #{position}"
+    if not isinstance(entry, dict):
+        raise BounceMLError(f"{where}: expected a table")
+    if isinstance(entry.get("id"), str):
+        where = f"{path}: rule {entry['id']!r}"
+    extra = sorted(set(entry) - {"id", "label", "priority", "patterns"})
+    if extra:
+        raise BounceMLError(f"{where}: unknown field {extra[0]!r}")
+    for name, kind in (("id", str), ("label", str), ("priority", int), ("patterns", list)):
+        if not isinstance(entry.get(name), kind):
+            raise BounceMLError(f"{where}: field {name!r} is missing or not a {kind.__name__}")
+    label = entry["label"]
+    if label not in taxonomy or label == UNKNOWN:
+        raise BounceMLError(f"{where}: label {label!r} is not a label of the taxonomy")
+    patterns = entry["patterns"]
+    if not patterns or not all(isinstance(p, str) and p for p in patterns):
+        raise BounceMLError(f"{where}: 'patterns' must be a non-empty list of strings")
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise BounceMLError(f"{where}: bad pattern {pattern!r} ({exc})") from None
+    # One alternation per rule: a single scan of the text finds all its patterns.
+    regex = re.compile("|".join(f"(?:{p})" for p in patterns))
+    return Rule(entry["id"], label, entry["priority"], tuple(patterns), regex)
+
+
+def load_rules(path: Path | None = None, taxonomy: Taxonomy | None = None) -> RuleSet:
+    """Read and validate a rules file (default: the project's ``data/rules.toml``).
+
+    Raises
+    ------
+    BounceMLError
+        Naming the file and the rule when a field, label or pattern is wrong.
+    """
+    path = path or config.RULES_PATH
+    taxonomy = taxonomy or default_taxonomy()
+    raw = read_toml(path)
+    strong = raw.get("strong_priority")
+    if not isinstance(strong, int):
+        raise BounceMLError(f"{path}: 'strong_priority' must be an integer")
+    entries = raw.get("rule")
+    if not isinstance(entries, list) or not entries:
+        raise BounceMLError(f"{path}: no [[rule]] tables")
+    rules = [_parse_rule(e, i, path, taxonomy) for i, e in enumerate(entries, start=1)]
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise BounceMLError(f"{path}: rule {rule.id!r} defined twice")
+        seen.add(rule.id)
+    return RuleSet(tuple(rules), strong)
+
+
+@cache
+def default_rules() -> RuleSet:
+    """The project's rules, read once per process."""
+    return load_rules()
