@@ -1,0 +1,182 @@
+"""The Python API: classify bounce texts with the saved model plus the rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from bounce_ml import config
+from bounce_ml.artifacts import LoadedModel, has_model, load_model
+from bounce_ml.normalize import normalize_text
+from bounce_ml.policy import Decision, decide
+from bounce_ml.rules import RuleSet, default_rules
+from bounce_ml.taxonomy import Taxonomy, default_taxonomy
+
+# Bounce wording is short; anything longer is a whole message or junk. Texts are
+# cut to this many characters before normalising, so a 50 MB line cannot stall a run.
+MAX_TEXT_CHARS = 10_000
+# Distinct normalised wordings remembered across batches (a mail log repeats a few
+# hundred templates with different addresses; each is classified once).
+CACHE_SIZE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What went wrong with one bounce, how sure we are and what to do."""
+
+    text: str
+    label: str
+    name_en: str
+    name_zh: str
+    confidence: float
+    severity: str
+    retry: bool
+    action: str
+    advice: str
+    decided_by: str  # "model", "rule" or "none"
+    rule_id: str | None
+    evidence: tuple[str, ...]
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON/CSV output (evidence joined by ``; ``)."""
+        row = asdict(self)
+        row["evidence"] = "; ".join(self.evidence)
+        row["confidence"] = round(self.confidence, 4)
+        return row
+
+
+class Classifier:
+    """Rules plus (when available) the trained model, applied in batches.
+
+    Parameters
+    ----------
+    model_dir : directory of a trained model; default the packaged ``models/``.
+        When the default directory holds no model, the rules decide alone.
+    use_model : set False for rules-only predictions.
+    lang : ``en`` or ``zh``, the language of the action and advice.
+    """
+
+    def __init__(
+        self,
+        *,
+        model_dir: Path | None = None,
+        use_model: bool = True,
+        lang: str = "en",
+        rules: RuleSet | None = None,
+        taxonomy: Taxonomy | None = None,
+    ) -> None:
+        self.taxonomy = taxonomy or default_taxonomy()
+        self.rules = rules or default_rules()
+        self.lang = lang
+        self.model: LoadedModel | None = None
+        if use_model:
+            directory = model_dir or config.MODELS_DIR
+            if model_dir is not None or has_model(directory):
+                self.model = load_model(directory, self.taxonomy)
+        self._cache: dict[str, tuple[Decision, tuple[str, ...]]] = {}
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """Classify a batch of texts, in order; identical normalised wordings are scored once."""
+        clipped = [text[:MAX_TEXT_CHARS] for text in texts]
+        keys = [normalize_text(text) for text in clipped]
+        todo = list(dict.fromkeys(key for key in keys if key not in self._cache))
+        if todo:
+            if len(self._cache) + len(todo) > CACHE_SIZE:
+                self._cache.clear()
+            self._cache.update(zip(todo, self._decide(todo), strict=True))
+        return [
+            self._prediction(text, self._cache[key], truncated=len(text) > MAX_TEXT_CHARS)
+            for text, key in zip(texts, keys, strict=True)
+        ]
+
+    def _decide(self, keys: list[str]) -> list[tuple[Decision, tuple[str, ...]]]:
+        matches = [self.rules.best(key) for key in keys]
+        if self.model is None:
+            probabilities = np.zeros((len(keys), 0))
+        else:
+            probabilities = self.model.scorer.predict_proba(keys)
+        results = []
+        for i, key in enumerate(keys):
+            match = matches[i]
+            model_label, model_confidence = None, 0.0
+            if self.model is not None:
+                best = int(probabilities[i].argmax())
+                model_label = self.model.scorer.classes[best]
+                model_confidence = float(probabilities[i, best])
+            decision = decide(
+                model_label,
+                model_confidence,
+                match,
+                threshold=self.model.threshold if self.model else 1.0,
+                rule_is_strong=self.rules.is_strong(match),
+            )
+            results.append((decision, self._evidence(key, decision)))
+        return results
+
+    def _evidence(self, key: str, decision: Decision) -> tuple[str, ...]:
+        if decision.decided_by == "model" and self.model is not None:
+            return tuple(self.model.scorer.top_features(key, decision.label))
+        if decision.rule is not None:
+            return decision.rule.words
+        return ()
+
+    def _prediction(
+        self, text: str, decided: tuple[Decision, tuple[str, ...]], *, truncated: bool
+    ) -> Prediction:
+        decision, evidence = decided
+        label = self.taxonomy[decision.label]
+        return Prediction(
+            text=text[:MAX_TEXT_CHARS],
+            label=label.id,
+            name_en=label.name_en,
+            name_zh=label.name_zh,
+            confidence=decision.confidence,
+            severity=label.severity,
+            retry=label.retry,
+            action=label.action_in(self.lang),
+            advice=label.advice(self.lang),
+            decided_by=decision.decided_by,
+            rule_id=decision.rule.rule_id if decision.rule else None,
+            evidence=evidence,
+            note=_note(text, truncated),
+        )
+
+
+def _note(text: str, truncated: bool) -> str | None:
+    if truncated:
+        return f"text truncated to {MAX_TEXT_CHARS} characters"
+    if not text.strip():
+        return "empty text"
+    return None
+
+
+@cache
+def _classifier(model_dir: Path | None, lang: str) -> Classifier:
+    # classify() is a convenience: build each configuration's Classifier once.
+    return Classifier(model_dir=model_dir, lang=lang)
+
+
+@overload
+def classify(texts: str, *, model_dir: Path | None = ..., lang: str = ...) -> Prediction: ...
+@overload
+def classify(
+    texts: Sequence[str], *, model_dir: Path | None = ..., lang: str = ...
+) -> list[Prediction]: ...
+def classify(
+    texts: str | Sequence[str], *, model_dir: Path | None = None, lang: str = "en"
+) -> Prediction | list[Prediction]:
+    """Classify one bounce text (returns a Prediction) or a list (returns a list, in order).
+
+    >>> classify("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown").label
+    'user_unknown'
+    """
+    classifier = _classifier(model_dir, lang)
+    if isinstance(texts, str):
+        return classifier.predict([texts])[0]
+    return classifier.predict(list(texts))

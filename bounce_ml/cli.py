@@ -1,0 +1,354 @@
+"""The ``bounce-ml`` command line: it only wires the modules together.
+
+Results go to standard output; progress, warnings and summaries to standard
+error. A mistake in the user's input is one line on standard error and exit
+code 1 (2 for a wrong command line), never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+
+from bounce_ml import config
+from bounce_ml.errors import BounceMLError
+
+app = typer.Typer(
+    help="Say what went wrong with a bounced email, how sure, and what to do.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Check and regenerate the labeled corpus in data/.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+BATCH_SIZE = 2_000
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class Lang(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+def _error(message: str) -> None:
+    typer.echo(f"bounce-ml: error: {message}", err=True)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a BounceMLError (a user's mistake) into one line on stderr and exit code 1."""
+    try:
+        yield
+    except BounceMLError as exc:
+        _error(str(exc))
+        raise typer.Exit(1) from None
+    except BrokenPipeError:  # `bounce-ml predict ... | head`
+        sys.stderr.close()
+        raise typer.Exit(0) from None
+
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        help="Directory of a trained model (default: the packaged models/).",
+        file_okay=False,
+    ),
+]
+
+
+@contextmanager
+def _output_stream(output: Path | None, overwrite: bool) -> Iterator[TextIO]:
+    """Standard output, or a file written atomically (temporary file, then rename)."""
+    if output is None:
+        yield sys.stdout
+        return
+    if output.exists() and not overwrite:
+        raise BounceMLError(f"{output}: already exists (use --overwrite to replace it)")
+    if not output.parent.is_dir():
+        raise BounceMLError(f"{output}: folder {output.parent} does not exist")
+    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(temporary, output)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _format_for(fmt: OutputFormat | None, output: Path | None) -> str:
+    from bounce_ml.output import EXTENSIONS
+
+    if fmt is not None:
+        return fmt.value
+    if output is not None:
+        if output.suffix.lower() not in EXTENSIONS:
+            raise BounceMLError(
+                f"{output}: cannot tell the format from the extension; give --format"
+            )
+        return EXTENSIONS[output.suffix.lower()]
+    return "table"
+
+
+def _text_items(texts: list[str]) -> Iterator[dict[str, Any]]:
+    """Texts from the command line, or one message per line of standard input."""
+    if texts:
+        yield from ({"text": text} for text in texts)
+        return
+    if sys.stdin is None or sys.stdin.isatty():
+        raise BounceMLError("nothing to classify: give TEXT, --input PATH, or pipe text on stdin")
+    read_any = False
+    for line in sys.stdin:
+        if line.strip():
+            read_any = True
+            yield {"text": line.rstrip("\n")}
+    if not read_any:
+        raise BounceMLError("nothing to classify: standard input was empty")
+
+
+@app.command()
+def predict(
+    texts: Annotated[
+        list[str] | None,
+        typer.Argument(help="Bounce texts to classify. Without any, lines of standard input."),
+    ] = None,
+    input_path: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="An .eml file, mbox, Maildir or folder of .eml, CSV, JSONL or text file; '-' is stdin.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option("--format", "-f", help="Output format (default: from --output's extension, else table)."),
+    ] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of the action and advice.")] = Lang.en,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write results to this file instead of stdout.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace --output if it already exists.")] = False,
+    text_column: Annotated[str, typer.Option(help="CSV column holding the bounce text.")] = "text",
+    text_field: Annotated[str, typer.Option(help="JSONL field holding the bounce text.")] = "text",
+    model: ModelOption = None,
+    rules_only: Annotated[bool, typer.Option(help="Ignore the model; let the rules decide.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Exit non-zero if any message or row could not be read.")
+    ] = False,
+) -> None:
+    """Classify bounce texts or bounce emails and print label, confidence, action and advice."""
+    from bounce_ml.classify import Classifier
+    from bounce_ml.output import write_rows
+
+    with user_errors():
+        if texts and input_path:
+            raise BounceMLError("give either TEXT arguments or --input, not both")
+        classifier = Classifier(model_dir=model, use_model=not rules_only, lang=lang.value)
+        run = PredictRun(classifier, quiet=quiet or output is None and input_path is None)
+        if input_path is None:
+            items = _text_items(texts or [])
+        else:
+            items = run.read(input_path, text_column=text_column, text_field=text_field)
+        out_format = _format_for(fmt, output)
+        with _output_stream(output, overwrite) as stream:
+            written = write_rows(run.predict(items), out_format, stream)
+        run.summarize(written)
+        if written == 0 or (strict and run.problems):
+            raise typer.Exit(1)
+
+
+class PredictRun:
+    """Batched prediction over a stream of items, with counts for the final summary."""
+
+    def __init__(self, classifier: Any, *, quiet: bool) -> None:
+        self.classifier = classifier
+        self.quiet = quiet
+        self.labels: Counter[str] = Counter()
+        self.problems = 0
+
+    def read(self, path: str, *, text_column: str, text_field: str) -> Iterator[dict[str, Any]]:
+        """Records of an input path; unreadable items are reported on stderr and skipped."""
+        from bounce_ml.readers import iter_records
+        from bounce_ml.records import ReadProblem
+
+        for item in iter_records(path, text_column=text_column, text_field=text_field):
+            if isinstance(item, ReadProblem):
+                self.problems += 1
+                where = item.source if item.index is None else f"{item.source}:{item.index}"
+                typer.echo(f"bounce-ml: skipped {where}: {item.reason}", err=True)
+                continue
+            yield {
+                "source": item.source,
+                "index": item.index,
+                "recipient": item.recipient,
+                "status": item.status,
+                "action_field": item.action,
+                "remote_mta": item.remote_mta,
+                "text": item.diagnostic,
+            }
+
+    def predict(self, items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        from bounce_ml.readers import batched
+
+        with self._progress() as advance:
+            for batch in batched(items, BATCH_SIZE):
+                predictions = self.classifier.predict([item["text"] for item in batch])
+                for item, prediction in zip(batch, predictions, strict=True):
+                    self.labels[prediction.label] += 1
+                    yield {**item, **prediction.to_dict()}
+                advance(len(batch))
+
+    @contextmanager
+    def _progress(self) -> Iterator[Any]:
+        if self.quiet or not sys.stderr.isatty():
+            yield lambda n: None
+            return
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns = (SpinnerColumn(), TextColumn("{task.completed} classified"), TimeElapsedColumn())
+        with Progress(*columns, transient=True) as progress:
+            task = progress.add_task("classify", total=None)
+            yield lambda n: progress.advance(task, n)
+
+    def summarize(self, written: int) -> None:
+        if self.quiet and not self.problems:
+            return
+        counts = ", ".join(f"{label} {n}" for label, n in self.labels.most_common())
+        typer.echo(f"bounce-ml: {written} classified ({counts}); {self.problems} unreadable", err=True)
+
+
+@app.command()
+def labels(
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """List the bounce categories with their code, names, severity and action."""
+    import json
+
+    from bounce_ml.taxonomy import default_taxonomy
+
+    with user_errors():
+        rows = [
+            {"label": l.id, "code": l.code, "name_en": l.name_en, "name_zh": l.name_zh,
+             "severity": l.severity, "retry": l.retry, "action": l.action}
+            for l in default_taxonomy().labels.values()
+        ]
+    if fmt is OutputFormat.table:
+        for row in rows:
+            typer.echo(
+                f"{row['label']:<18} {row['code']}  {row['severity']:<7} "
+                f"{row['name_en']} / {row['name_zh']}: {row['action']}"
+            )
+    elif fmt is OutputFormat.json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        from bounce_ml.output import write_rows
+
+        write_rows(rows, fmt.value, sys.stdout)
+
+
+@app.command()
+def train(
+    add: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--add",
+            help="Extra labeled CSV (columns text,label[,lang,source,group]); repeatable.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ] = None,
+    model: Annotated[
+        Path, typer.Option("--model", help="Directory to write the model to.", file_okay=False)
+    ] = config.MODELS_DIR,
+    data_dir: Annotated[
+        Path,
+        typer.Option(help="Project data folder (corpus, rules, taxonomy, params).", file_okay=False),
+    ] = config.DATA_DIR,
+) -> None:
+    """Retrain the model on data/ plus any --add files and save it with its metadata."""
+    from bounce_ml.training import train_model
+
+    with user_errors():
+        report = train_model(data_dir=data_dir, extra_files=add or [], model_dir=model)
+    typer.echo(report)
+
+
+@app.command()
+def evaluate(
+    labeled: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="A labeled CSV to score with the saved model (default: grouped CV on the corpus).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for report.md, metrics.json and the heat map (default: models/report)."),
+    ] = None,
+    model: ModelOption = None,
+    folds: Annotated[int | None, typer.Option(help="Cross-validation folds (default from data/model.toml).", min=2)] = None,
+    compare: Annotated[
+        bool, typer.Option(help="Also compare logistic regression with a calibrated linear SVM.")
+    ] = False,
+) -> None:
+    """Report accuracy, macro-F1, per-label scores and confusions for rules, model and both."""
+    from bounce_ml.evaluation import run_evaluation
+
+    with user_errors():
+        summary = run_evaluation(
+            labeled_file=labeled,
+            out_dir=out or (model or config.MODELS_DIR) / "report",
+            model_dir=model or config.MODELS_DIR,
+            folds=folds,
+            compare=compare,
+        )
+    typer.echo(summary)
+
+
+@data_app.command("check")
+def data_check(
+    data_dir: Annotated[Path, typer.Option(help="Project data folder.", file_okay=False)] = config.DATA_DIR,
+) -> None:
+    """Validate the corpus and print distinct wordings per label x language and per source."""
+    from bounce_ml.datacheck import check_report
+
+    with user_errors():
+        report, ok = check_report(data_dir)
+    typer.echo(report)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@data_app.command("generate")
+def data_generate(
+    data_dir: Annotated[Path, typer.Option(help="Project data folder.", file_okay=False)] = config.DATA_DIR,
+) -> None:
+    """Regenerate data/generated/ from the corpus and data/templates/shapes.toml."""
+    from bounce_ml.variants import write_variants
+
+    with user_errors():
+        path, count = write_variants(data_dir)
+    typer.echo(f"wrote {count} rows to {path}")

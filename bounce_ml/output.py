@@ -1,0 +1,80 @@
+"""Writing prediction rows as a table, JSON, JSON lines or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+FORMATS = ("table", "json", "jsonl", "csv")
+EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".txt": "table"}
+
+# Columns of a prediction, in output order; input records add theirs in front.
+PREDICTION_COLUMNS = (
+    "label", "name_en", "name_zh", "confidence", "severity", "retry", "action", "advice",
+    "decided_by", "rule_id", "evidence", "note", "text",
+)
+
+
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
+    """Write rows in ``fmt``; streams for jsonl and csv. Returns the number of rows."""
+    if fmt == "jsonl":
+        return _count(out.write(json.dumps(row, ensure_ascii=False) + "\n") for row in rows)
+    if fmt == "csv":
+        return _write_csv(rows, out)
+    materialised = list(rows)
+    if fmt == "json":
+        json.dump(materialised, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        _write_table(materialised, out)
+    return len(materialised)
+
+
+def _count(iterator: Iterator[Any]) -> int:
+    return sum(1 for _ in iterator)
+
+
+def _write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    writer = None
+    count = 0
+    for row in rows:
+        if writer is None:
+            writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")
+            writer.writeheader()
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def _write_table(rows: list[dict[str, Any]], out: TextIO) -> None:
+    """One block per message: readable in a terminal, whatever its width."""
+    for number, row in enumerate(rows, start=1):
+        confidence = f"{row['confidence']:.2f}"
+        retry = "retry" if row["retry"] else "do not retry"
+        lines = [f"[{number}] {_one_line(row['text'], 100)}"]
+        for key in ("source", "recipient", "status"):
+            if row.get(key):
+                lines.append(f"    {key:<11} {row[key]}")
+        lines += [
+            f"    label       {row['label']}  {row['name_zh']} / {row['name_en']}",
+            f"    confidence  {confidence} (decided by {row['decided_by']})",
+            f"    severity    {row['severity']}, {retry}",
+            f"    action      {row['action']}",
+            f"    advice      {row['advice']}",
+            f"    evidence    {_evidence(row)}",
+        ]
+        if row.get("note"):
+            lines.append(f"    note        {row['note']}")
+        out.write("\n".join(lines) + "\n\n")
+
+
+def _evidence(row: dict[str, Any]) -> str:
+    words = row["evidence"] or "-"
+    return f"rule {row['rule_id']}: {words}" if row["decided_by"] == "rule" else words
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
