@@ -1,0 +1,101 @@
+"""The scikit-learn pipeline: normalise, TF-IDF over words and characters, linear classifier.
+
+Only training and evaluation import this module (and so scikit-learn); prediction
+uses the numpy copy made by :func:`compile_scorer`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import LinearSVC
+
+from bounce_ml import config
+from bounce_ml.normalize import normalize_texts
+from bounce_ml.scorer import FeatureBlock, LinearScorer
+from bounce_ml.tokenize import tokenize
+from bounce_ml.tomlfile import read_toml
+
+CLASSIFIERS = ("logreg", "svm")
+
+
+def load_params(path: Path | None = None) -> dict[str, Any]:
+    """Hyper-parameters from ``data/model.toml``."""
+    return read_toml(path or config.PARAMS_PATH)
+
+
+def _vectorizers(params: dict[str, Any]) -> FeatureUnion:
+    words = TfidfVectorizer(
+        tokenizer=tokenize,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=tuple(params["words"]["ngram_range"]),
+        min_df=params["words"]["min_df"],
+        sublinear_tf=params["words"]["sublinear_tf"],
+    )
+    chars = TfidfVectorizer(
+        analyzer="char_wb",
+        lowercase=False,
+        ngram_range=tuple(params["chars"]["ngram_range"]),
+        min_df=params["chars"]["min_df"],
+        sublinear_tf=params["chars"]["sublinear_tf"],
+    )
+    return FeatureUnion([("words", words), ("chars", chars)])
+
+
+def build_pipeline(params: dict[str, Any], classifier: str = "logreg") -> Pipeline:
+    """An unfitted pipeline; ``classifier`` is ``logreg`` (the default) or ``svm``.
+
+    ``svm`` is a LinearSVC with sigmoid calibration, kept for the comparison in
+    ``bounce-ml evaluate --compare``.
+    """
+    seed = params["random_state"]
+    if classifier == "logreg":
+        model = LogisticRegression(
+            C=params["classifier"]["C"], max_iter=params["classifier"]["max_iter"], random_state=seed
+        )
+    elif classifier == "svm":
+        model = CalibratedClassifierCV(LinearSVC(random_state=seed), method="sigmoid", cv=3)
+    else:
+        raise ValueError(f"classifier must be one of {CLASSIFIERS}, not {classifier!r}")
+    return Pipeline(
+        [
+            ("normalize", FunctionTransformer(normalize_texts)),
+            ("features", _vectorizers(params)),
+            ("classify", model),
+        ]
+    )
+
+
+def compile_scorer(pipeline: Pipeline) -> LinearScorer:
+    """Copy a fitted logistic-regression pipeline into a numpy :class:`LinearScorer`."""
+    classifier = pipeline.named_steps["classify"]
+    if not isinstance(classifier, LogisticRegression):
+        raise TypeError("only a logistic-regression pipeline can be compiled")
+    blocks, offset = [], 0
+    for name, vectorizer in pipeline.named_steps["features"].transformer_list:
+        vocabulary = {gram: int(column) for gram, column in vectorizer.vocabulary_.items()}
+        blocks.append(
+            FeatureBlock(
+                name=name,
+                ngram_range=tuple(vectorizer.ngram_range),
+                vocabulary=vocabulary,
+                idf=vectorizer.idf_.copy(),
+                sublinear_tf=vectorizer.sublinear_tf,
+                offset=offset,
+            )
+        )
+        offset += len(vocabulary)
+    return LinearScorer(
+        blocks=blocks,
+        coef_t=np.ascontiguousarray(classifier.coef_.T),
+        intercept=classifier.intercept_.copy(),
+        classes=[str(c) for c in classifier.classes_],
+    )

@@ -1,0 +1,164 @@
+"""A numpy-only copy of the trained linear model, for fast start-up and prediction.
+
+scikit-learn takes about a second to import, more than the whole budget for one
+``bounce-ml predict`` call. Training produces a scikit-learn ``Pipeline``
+(``bounce_ml/model.py``); :func:`bounce_ml.model.compile_scorer` copies its
+vocabularies, IDF weights and coefficients into a :class:`LinearScorer`, which
+computes the same probabilities with numpy alone. ``tests/test_model.py`` checks
+that the two agree on the whole corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from bounce_ml.tokenize import tokenize
+
+_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char_wb analyzer
+
+
+def word_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Token n-grams of normalised text, as TfidfVectorizer(tokenizer=tokenize) makes them."""
+    tokens = tokenize(text)
+    low, high = ngram_range
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high, len(tokens)) + 1):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Character n-grams inside word boundaries, as TfidfVectorizer(analyzer="char_wb")."""
+    low, high = ngram_range
+    grams: list[str] = []
+    for word in _WHITE_SPACES.sub(" ", text).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            if len(padded) <= n:
+                grams.append(padded)  # a short word is counted once
+                break
+            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
+_ANALYZERS = {"words": word_ngrams, "chars": char_wb_ngrams}
+
+
+@dataclass
+class FeatureBlock:
+    """One TF-IDF vectoriser: its analyzer, vocabulary and IDF weights."""
+
+    name: str  # "words" or "chars"
+    ngram_range: tuple[int, int]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    sublinear_tf: bool
+    offset: int  # where this block's columns start in the joined feature space
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and l2-normalised TF-IDF values of one normalised text."""
+        counts: dict[int, int] = {}
+        vocabulary = self.vocabulary
+        for gram in _ANALYZERS[self.name](text, self.ngram_range):
+            column = vocabulary.get(gram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        if not counts:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        if self.sublinear_tf:
+            tf = np.log(tf) + 1.0
+        values = tf * self.idf[columns]
+        values /= np.sqrt(values @ values)
+        return columns + self.offset, values
+
+
+@dataclass
+class LinearScorer:
+    """Multinomial logistic regression over joined TF-IDF blocks, in numpy."""
+
+    blocks: list[FeatureBlock]
+    coef_t: np.ndarray  # (n_features, n_classes)
+    intercept: np.ndarray  # (n_classes,)
+    classes: list[str]
+
+    def _row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        parts = [block.features(text) for block in self.blocks]
+        return np.concatenate([c for c, _ in parts]), np.concatenate([v for _, v in parts])
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Class probabilities for normalised texts, shape (n_texts, n_classes)."""
+        scores = np.tile(self.intercept, (len(texts), 1))
+        for i, text in enumerate(texts):
+            columns, values = self._row(text)
+            scores[i] += values @ self.coef_t[columns]
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
+
+    def top_features(self, text: str, label: str, k: int = 5) -> list[str]:
+        """The features of ``text`` that push hardest towards ``label``."""
+        columns, values = self._row(text)
+        contributions = values * self.coef_t[columns, self.classes.index(label)]
+        order = np.argsort(-contributions)[:k]
+        return [self.feature_names[columns[i]] for i in order if contributions[i] > 0]
+
+    @cached_property
+    def feature_names(self) -> list[str]:
+        """Readable name of every column: the word n-gram, or the quoted character n-gram."""
+        names = [""] * self.coef_t.shape[0]
+        for block in self.blocks:
+            for gram, column in block.vocabulary.items():
+                names[column + block.offset] = gram if block.name == "words" else repr(gram)
+        return names
+
+    def save(self, path: Path) -> None:
+        """Write the scorer as a numpy ``.npz`` archive (no pickled objects)."""
+        arrays: dict[str, np.ndarray] = {
+            "classes": np.array(self.classes),
+            "coef_t": self.coef_t.astype(np.float32),
+            "intercept": self.intercept,
+            "block_names": np.array([b.name for b in self.blocks]),
+            "block_meta": np.array(
+                [[*b.ngram_range, int(b.sublinear_tf), b.offset] for b in self.blocks]
+            ),
+        }
+        for block in self.blocks:
+            grams = sorted(block.vocabulary, key=block.vocabulary.__getitem__)
+            arrays[f"{block.name}_vocabulary"] = np.array(grams, dtype=str)
+            arrays[f"{block.name}_idf"] = block.idf
+        with open(path, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> LinearScorer:
+        """Read a scorer written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as archive:
+            blocks = []
+            for name, (low, high, sublinear, offset) in zip(
+                archive["block_names"].tolist(), archive["block_meta"].tolist(), strict=True
+            ):
+                grams = archive[f"{name}_vocabulary"].tolist()
+                blocks.append(
+                    FeatureBlock(
+                        name=name,
+                        ngram_range=(low, high),
+                        vocabulary=dict(zip(grams, range(len(grams)), strict=True)),
+                        idf=archive[f"{name}_idf"],
+                        sublinear_tf=bool(sublinear),
+                        offset=offset,
+                    )
+                )
+            return cls(
+                blocks=blocks,
+                coef_t=archive["coef_t"].astype(np.float64),
+                intercept=archive["intercept"],
+                classes=archive["classes"].tolist(),
+            )
