@@ -61,6 +61,9 @@ def user_errors() -> Iterator[None]:
     except BrokenPipeError:  # `bounce-ml predict ... | head`
         sys.stderr.close()
         raise typer.Exit(0) from None
+    except OSError as exc:  # a path the user gave cannot be opened or written
+        _error(str(exc) if exc.filename is None else f"{exc.filename}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
 
 
 ModelOption = Annotated[

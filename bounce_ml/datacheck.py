@@ -23,6 +23,7 @@ def check_report(data_dir: Path) -> tuple[str, bool]:
     taxonomy = load_taxonomy(data_dir / "taxonomy.toml")
     corpus = load_corpus(corpus_files(data_dir), taxonomy)
     cover = coverage(corpus.rows)
+    hand = coverage(row for row in corpus.rows if "generated" not in Path(row.file).parts)
     totals = cover.label_totals()
     lines = [f"{len(corpus.rows)} rows in {len(corpus_files(data_dir))} files", ""]
     lines += [f"problem: {problem}" for problem in corpus.problems]
@@ -43,6 +44,8 @@ def check_report(data_dir: Path) -> tuple[str, bool]:
     lines += [
         "",
         f"Chinese (zh-Hans, zh-Hant, mixed): {cover.chinese} of {cover.total} = {cover.chinese_share:.1%}",
+        f"hand-written rows alone (without data/generated/): {hand.total} distinct wordings, "
+        f"{hand.chinese_share:.1%} Chinese",
         "",
         f"distinct wordings per source ({len(cover.by_source)} sources)",
     ]
