@@ -72,7 +72,7 @@ class Classifier:
         taxonomy: Taxonomy | None = None,
     ) -> None:
         self.taxonomy = taxonomy or default_taxonomy()
-        self.rules = rules or default_rules()
+        self._rules = rules
         self.lang = lang
         self.model: LoadedModel | None = None
         if use_model:
@@ -80,6 +80,13 @@ class Classifier:
             if model_dir is not None or has_model(directory):
                 self.model = load_model(directory, self.taxonomy)
         self._cache: dict[str, tuple[Decision, tuple[str, ...]]] = {}
+
+    @property
+    def rules(self) -> RuleSet:
+        """The rule set, compiled on first use (a confident model never needs it)."""
+        if self._rules is None:
+            self._rules = default_rules()
+        return self._rules
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify a batch of texts, in order; identical normalised wordings are scored once."""
@@ -96,25 +103,30 @@ class Classifier:
         ]
 
     def _decide(self, keys: list[str]) -> list[tuple[Decision, tuple[str, ...]]]:
-        matches = [self.rules.best(key) for key in keys]
+        threshold = self.model.threshold if self.model else 1.0
         if self.model is None:
             probabilities = np.zeros((len(keys), 0))
         else:
             probabilities = self.model.scorer.predict_proba(keys)
         results = []
         for i, key in enumerate(keys):
-            match = matches[i]
             model_label, model_confidence = None, 0.0
             if self.model is not None:
                 best = int(probabilities[i].argmax())
                 model_label = self.model.scorer.classes[best]
                 model_confidence = float(probabilities[i, best])
+            # A confident model can only be overruled by an override rule, so the
+            # other rules run only when the model is unsure.
+            unsure = model_label is None or model_confidence < threshold
+            floor = 0 if unsure else self.rules.override_priority
+            match = self.rules.best(key, min_priority=floor)
             decision = decide(
                 model_label,
                 model_confidence,
                 match,
-                threshold=self.model.threshold if self.model else 1.0,
+                threshold=threshold,
                 rule_is_strong=self.rules.is_strong(match),
+                rule_overrides=self.rules.is_override(match),
             )
             results.append((decision, self._evidence(key, decision)))
         return results

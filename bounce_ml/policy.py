@@ -1,5 +1,8 @@
 """The decision policy between the model and the rules, in one place.
 
+0. An override rule (priority >= ``override_priority``: a provider's known
+   misuse of wording, such as Coremail's "550 System is busy" for a content
+   filter) decides first; a model trained on generic wording gets these wrong.
 1. The model decides when its top probability reaches the threshold (chosen on
    cross-validated predictions at training time and stored with the model).
 2. Otherwise a strong rule match decides (priority >= ``strong_priority`` of the
@@ -39,6 +42,7 @@ def decide(
     *,
     threshold: float,
     rule_is_strong: bool,
+    rule_overrides: bool = False,
 ) -> Decision:
     """Apply the policy to one text's model output and best rule match.
 
@@ -49,7 +53,10 @@ def decide(
     rule : the winning rule match, if any.
     threshold : the model's probability at or above which it decides.
     rule_is_strong : whether ``rule`` may overrule an unsure model.
+    rule_overrides : whether ``rule`` overrules even a confident model.
     """
+    if rule is not None and rule_overrides:
+        return Decision(rule.label, rule_strength(rule), "rule", rule)
     if model_label is not None and model_confidence >= threshold:
         return Decision(model_label, model_confidence, "model", rule)
     if rule is not None and (model_label is None or rule_is_strong):

@@ -47,15 +47,19 @@ class RuleMatch:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """All rules of a file, in file order, and the priority that makes a match strong."""
+    """All rules of a file, in file order, and the priorities that make a match strong
+    (may decide when the model is unsure) or an override (decides even over the model)."""
 
     rules: tuple[Rule, ...]
     strong_priority: int
+    override_priority: int
 
-    def matches(self, text: str) -> list[RuleMatch]:
-        """Every rule that fires on normalised ``text``, best first."""
+    def matches(self, text: str, min_priority: int = 0) -> list[RuleMatch]:
+        """Every rule of at least ``min_priority`` that fires on normalised ``text``, best first."""
         found = []
         for position, rule in enumerate(self.rules):
+            if rule.priority < min_priority:
+                continue
             words = tuple(dict.fromkeys(m.group(0).strip() for m in rule.regex.finditer(text)))
             words = tuple(word for word in words if word)
             if words:
@@ -63,14 +67,18 @@ class RuleSet:
         found.sort(key=lambda m: (-m.priority, -m.specificity, m.position))
         return found
 
-    def best(self, text: str) -> RuleMatch | None:
+    def best(self, text: str, min_priority: int = 0) -> RuleMatch | None:
         """The winning match: highest priority, then longest matched text, then file order."""
-        found = self.matches(text)
+        found = self.matches(text, min_priority)
         return found[0] if found else None
 
     def is_strong(self, match: RuleMatch | None) -> bool:
         """Whether a match is strong enough to decide when the model is unsure."""
         return match is not None and match.priority >= self.strong_priority
+
+    def is_override(self, match: RuleMatch | None) -> bool:
+        """Whether a match decides even when the model is confident."""
+        return match is not None and match.priority >= self.override_priority
 
 
 def _parse_rule(entry: object, position: int, path: Path, taxonomy: Taxonomy) -> Rule:
@@ -112,9 +120,9 @@ def load_rules(path: Path | None = None, taxonomy: Taxonomy | None = None) -> Ru
     path = path or config.RULES_PATH
     taxonomy = taxonomy or default_taxonomy()
     raw = read_toml(path)
-    strong = raw.get("strong_priority")
-    if not isinstance(strong, int):
-        raise BounceMLError(f"{path}: 'strong_priority' must be an integer")
+    for setting in ("strong_priority", "override_priority"):
+        if not isinstance(raw.get(setting), int):
+            raise BounceMLError(f"{path}: {setting!r} must be an integer")
     entries = raw.get("rule")
     if not isinstance(entries, list) or not entries:
         raise BounceMLError(f"{path}: no [[rule]] tables")
@@ -124,7 +132,7 @@ def load_rules(path: Path | None = None, taxonomy: Taxonomy | None = None) -> Ru
         if rule.id in seen:
             raise BounceMLError(f"{path}: rule {rule.id!r} defined twice")
         seen.add(rule.id)
-    return RuleSet(tuple(rules), strong)
+    return RuleSet(tuple(rules), raw["strong_priority"], raw["override_priority"])
 
 
 @cache

@@ -24,3 +24,11 @@ def test_unsure_model_and_weak_rule_is_unknown() -> None:
 def test_without_a_model_any_rule_decides() -> None:
     assert decide(None, 0.0, WEAK, threshold=1.0, rule_is_strong=False).label == "user_unknown"
     assert decide(None, 0.0, None, threshold=1.0, rule_is_strong=False).label == "unknown"
+
+
+OVERRIDE = RuleMatch("cr.coremail-system-busy", "content_rejected", 90, ("550 system is busy",), 0)
+
+
+def test_override_rule_beats_even_a_confident_model() -> None:
+    d = decide("temporary_failure", 0.97, OVERRIDE, threshold=0.5, rule_is_strong=True, rule_overrides=True)
+    assert (d.label, d.decided_by) == ("content_rejected", "rule")

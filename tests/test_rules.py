@@ -61,7 +61,7 @@ def test_coremail_system_busy_is_content_not_load() -> None:
 
 def _rules_file(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "rules.toml"
-    path.write_text("strong_priority = 50\n" + body, encoding="utf-8")
+    path.write_text("strong_priority = 50\noverride_priority = 90\n" + body, encoding="utf-8")
     return path
 
 
