@@ -120,7 +120,10 @@ class LinearScorer:
         return names
 
     def save(self, path: Path) -> None:
-        """Write the scorer as a numpy ``.npz`` archive (no pickled objects)."""
+        """Write the scorer as an uncompressed numpy ``.npz`` archive (no pickled objects).
+
+        Uncompressed because loading speed counts more than a few MB on disk.
+        """
         arrays: dict[str, np.ndarray] = {
             "classes": np.array(self.classes),
             "coef_t": self.coef_t.astype(np.float32),
@@ -135,7 +138,7 @@ class LinearScorer:
             arrays[f"{block.name}_vocabulary"] = np.array(grams, dtype=str)
             arrays[f"{block.name}_idf"] = block.idf
         with open(path, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+            np.savez(handle, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> LinearScorer:

@@ -10,8 +10,6 @@ import logging
 import re
 from functools import cache
 
-import jieba
-
 from bounce_ml.normalize import CJK
 
 # One alternative per token kind; order matters: placeholders and status codes
@@ -28,9 +26,12 @@ _TOKEN = re.compile(
 
 
 @cache
-def _jieba() -> jieba.Tokenizer:
-    # jieba loads its dictionary on first use (~0.5 s) and logs to stderr while
-    # doing so; do it once per process, quietly.
+def _jieba():  # -> jieba.Tokenizer
+    # jieba costs ~0.4 s to import and ~0.5 s to load its dictionary, and logs to
+    # stderr while doing so: pay that once per process, quietly, and only when a
+    # text has Chinese in it.
+    import jieba
+
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
