@@ -207,6 +207,7 @@ class PredictRun:
                 "action_field": item.action,
                 "remote_mta": item.remote_mta,
                 "text": item.diagnostic,
+                "note": item.note,
             }
 
     def predict(self, items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -217,7 +218,8 @@ class PredictRun:
                 predictions = self.classifier.predict([item["text"] for item in batch])
                 for item, prediction in zip(batch, predictions, strict=True):
                     self.labels[prediction.label] += 1
-                    yield {**item, **prediction.to_dict()}
+                    notes = [note for note in (item.get("note"), prediction.note) if note]
+                    yield {**item, **prediction.to_dict(), "note": "; ".join(notes) or None}
                 advance(len(batch))
 
     @contextmanager

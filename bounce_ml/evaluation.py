@@ -43,18 +43,34 @@ def grouped_splits(corpus: Corpus, folds: int, seed: int) -> list[tuple[np.ndarr
     return list(splitter.split(np.zeros(len(corpus.rows)), corpus.labels, corpus.groups))
 
 
+def _fit_fold(
+    texts: list[str], labels: list[str], test_texts: list[str], params: dict[str, Any], classifier: str
+) -> tuple[list[str], np.ndarray]:
+    pipeline = build_pipeline(params, classifier).fit(texts, labels)
+    return list(pipeline.classes_), pipeline.predict_proba(test_texts)
+
+
 def out_of_fold(
     corpus: Corpus, params: dict[str, Any], folds: int, classifier: str = "logreg"
 ) -> OutOfFold:
-    """Fit one pipeline per fold on the other folds and predict the held-out rows."""
+    """Fit one pipeline per fold on the other folds and predict the held-out rows.
+
+    Folds are fitted in parallel (``[cv] n_jobs`` of data/model.toml).
+    """
+    from joblib import Parallel, delayed
+
     classes = sorted(set(corpus.labels))
     texts, labels = np.array(corpus.texts, dtype=object), np.array(corpus.labels)
+    splits = grouped_splits(corpus, folds, params["random_state"])
+    fitted = Parallel(n_jobs=params["cv"]["n_jobs"])(
+        delayed(_fit_fold)(list(texts[train]), list(labels[train]), list(texts[test]), params, classifier)
+        for train, test in splits
+    )
     proba = np.zeros((len(texts), len(classes)))
     fold_of_row = np.zeros(len(texts), dtype=int)
-    for number, (train, test) in enumerate(grouped_splits(corpus, folds, params["random_state"])):
-        pipeline = build_pipeline(params, classifier).fit(list(texts[train]), labels[train])
-        columns = [classes.index(c) for c in pipeline.classes_]
-        proba[np.ix_(test, columns)] = pipeline.predict_proba(list(texts[test]))
+    for number, ((train, test), (fold_classes, fold_proba)) in enumerate(zip(splits, fitted, strict=True)):
+        columns = [classes.index(c) for c in fold_classes]
+        proba[np.ix_(test, columns)] = fold_proba
         fold_of_row[test] = number
     return OutOfFold(proba, classes, fold_of_row)
 
@@ -78,7 +94,10 @@ def combined(
     """Labels of the decision policy for every row."""
     best = proba.argmax(axis=1)
     return [
-        decide(classes[b], float(p[b]), m, threshold=threshold, rule_is_strong=rules.is_strong(m)).label
+        decide(
+            classes[b], float(p[b]), m, threshold=threshold,
+            rule_is_strong=rules.is_strong(m), rule_overrides=rules.is_override(m),
+        ).label
         for p, b, m in zip(proba, best, matches, strict=True)
     ]
 
@@ -198,14 +217,10 @@ def score_file(path: Path, model_dir: Path) -> Evaluation:
     )
 
 
-def compare_classifiers(corpus: Corpus, params: dict[str, Any], folds: int) -> dict[str, float]:
-    """Grouped-CV macro-F1 of the model alone with each candidate classifier."""
-    labels = sorted(set(corpus.labels))
-    results = {}
-    for classifier in ("logreg", "svm"):
-        oof = out_of_fold(corpus, params, folds, classifier)
-        results[classifier] = macro_f1(corpus.labels, model_alone(oof.proba, oof.classes), labels)
-    return results
+def svm_macro_f1(corpus: Corpus, params: dict[str, Any], folds: int) -> float:
+    """Grouped-CV macro-F1 of the model alone with a calibrated linear SVM instead."""
+    oof = out_of_fold(corpus, params, folds, "svm")
+    return macro_f1(corpus.labels, model_alone(oof.proba, oof.classes), sorted(set(corpus.labels)))
 
 
 def run_evaluation(
@@ -222,11 +237,14 @@ def run_evaluation(
         corpus = load_corpus()
         corpus.raise_problems()
         evaluation = cross_validate(corpus, params, folds, rules)
-        if compare:
-            comparison = compare_classifiers(corpus, params, folds)
     else:
         evaluation = score_file(labeled_file, model_dir)
     metrics = evaluation.metrics()
+    if compare and labeled_file is None:
+        comparison = {
+            "logreg": metrics["model"]["macro_f1"],
+            "svm (calibrated LinearSVC)": svm_macro_f1(corpus, params, folds),
+        }
     out_dir.mkdir(parents=True, exist_ok=True)
     matrix_labels = [*evaluation.labels, UNKNOWN]
     matrix = confusion_matrix(evaluation.y_true, evaluation.predictions["combined"], labels=matrix_labels)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,10 @@ def small_data_dir(tmp_path: Path) -> Path:
     shutil.copytree(config.DATA_DIR, data, ignore=shutil.ignore_patterns("corpus", "generated"))
     (data / "corpus").mkdir()
     for label in ("user_unknown", "mailbox_full", "host_unknown", "message_too_large"):
-        lines = (config.CORPUS_DIR / f"{label}.csv").read_text(encoding="utf-8").splitlines(True)
-        (data / "corpus" / f"{label}.csv").write_text("".join(lines[:61]), encoding="utf-8")
+        with open(config.CORPUS_DIR / f"{label}.csv", encoding="utf-8", newline="") as source:
+            rows = list(csv.DictReader(source))[:60]
+        with open(data / "corpus" / f"{label}.csv", "w", encoding="utf-8", newline="") as target:
+            writer = csv.DictWriter(target, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
     return data
