@@ -28,7 +28,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Check and regenerate the labeled corpus in data/.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Check and regenerate the labeled corpus in data/.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 
 BATCH_SIZE = 2_000
@@ -137,23 +139,30 @@ def predict(
         typer.Option(
             "--input",
             "-i",
-            help="An .eml file, mbox, Maildir or folder of .eml, CSV, JSONL or text file; '-' is stdin.",
+            help="An .eml, mbox, Maildir or folder of .eml, CSV, JSONL or text file; '-' is stdin.",
         ),
     ] = None,
     fmt: Annotated[
         OutputFormat | None,
-        typer.Option("--format", "-f", help="Output format (default: from --output's extension, else table)."),
+        typer.Option(
+            "--format", "-f", help="Output format (default: from --output's extension, else table)."
+        ),
     ] = None,
     lang: Annotated[Lang, typer.Option(help="Language of the action and advice.")] = Lang.en,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write results to this file instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write results to this file instead of stdout."),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace --output if it already exists.")] = False,
     text_column: Annotated[str, typer.Option(help="CSV column holding the bounce text.")] = "text",
     text_field: Annotated[str, typer.Option(help="JSONL field holding the bounce text.")] = "text",
     model: ModelOption = None,
-    rules_only: Annotated[bool, typer.Option(help="Ignore the model; let the rules decide.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    rules_only: Annotated[
+        bool, typer.Option(help="Ignore the model; let the rules decide.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
+    ] = False,
     strict: Annotated[
         bool, typer.Option(help="Exit non-zero if any message or row could not be read.")
     ] = False,
@@ -166,7 +175,7 @@ def predict(
         if texts and input_path:
             raise BounceMLError("give either TEXT arguments or --input, not both")
         classifier = Classifier(model_dir=model, use_model=not rules_only, lang=lang.value)
-        run = PredictRun(classifier, quiet=quiet or output is None and input_path is None)
+        run = PredictRun(classifier, quiet=quiet or (output is None and input_path is None))
         if input_path is None:
             items = _text_items(texts or [])
         else:
@@ -187,6 +196,7 @@ class PredictRun:
         self.quiet = quiet
         self.labels: Counter[str] = Counter()
         self.problems = 0
+        self.read = 0
 
     def read(self, path: str, *, text_column: str, text_field: str) -> Iterator[dict[str, Any]]:
         """Records of an input path; unreadable items are reported on stderr and skipped."""
@@ -218,6 +228,11 @@ class PredictRun:
                 predictions = self.classifier.predict([item["text"] for item in batch])
                 for item, prediction in zip(batch, predictions, strict=True):
                     self.labels[prediction.label] += 1
+                    self.read += 1
+                    if prediction.note and prediction.note.startswith("text truncated"):
+                        typer.echo(
+                            f"bounce-ml: warning: item {self.read}: {prediction.note}", err=True
+                        )
                     notes = [note for note in (item.get("note"), prediction.note) if note]
                     yield {**item, **prediction.to_dict(), "note": "; ".join(notes) or None}
                 advance(len(batch))
@@ -238,12 +253,16 @@ class PredictRun:
         if self.quiet and not self.problems:
             return
         counts = ", ".join(f"{label} {n}" for label, n in self.labels.most_common())
-        typer.echo(f"bounce-ml: {written} classified ({counts}); {self.problems} unreadable", err=True)
+        typer.echo(
+            f"bounce-ml: {written} classified ({counts}); {self.problems} unreadable", err=True
+        )
 
 
 @app.command()
 def labels(
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
 ) -> None:
     """List the bounce categories with their code, names, severity and action."""
     import json
@@ -252,9 +271,16 @@ def labels(
 
     with user_errors():
         rows = [
-            {"label": l.id, "code": l.code, "name_en": l.name_en, "name_zh": l.name_zh,
-             "severity": l.severity, "retry": l.retry, "action": l.action}
-            for l in default_taxonomy().labels.values()
+            {
+                "label": label.id,
+                "code": label.code,
+                "name_en": label.name_en,
+                "name_zh": label.name_zh,
+                "severity": label.severity,
+                "retry": label.retry,
+                "action": label.action,
+            }
+            for label in default_taxonomy().labels.values()
         ]
     if fmt is OutputFormat.table:
         for row in rows:
@@ -287,7 +313,9 @@ def train(
     ] = config.MODELS_DIR,
     data_dir: Annotated[
         Path,
-        typer.Option(help="Project data folder (corpus, rules, taxonomy, params).", file_okay=False),
+        typer.Option(
+            help="Project data folder (corpus, rules, taxonomy, params).", file_okay=False
+        ),
     ] = config.DATA_DIR,
 ) -> None:
     """Retrain the model on data/ plus any --add files and save it with its metadata."""
@@ -311,10 +339,15 @@ def evaluate(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for report.md, metrics.json and the heat map (default: models/report)."),
+        typer.Option(
+            help="Folder for report.md, metrics.json and the heat map (default: models/report)."
+        ),
     ] = None,
     model: ModelOption = None,
-    folds: Annotated[int | None, typer.Option(help="Cross-validation folds (default from data/model.toml).", min=2)] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option(help="Cross-validation folds (default from data/model.toml).", min=2),
+    ] = None,
     compare: Annotated[
         bool, typer.Option(help="Also compare logistic regression with a calibrated linear SVM.")
     ] = False,
@@ -335,7 +368,9 @@ def evaluate(
 
 @data_app.command("check")
 def data_check(
-    data_dir: Annotated[Path, typer.Option(help="Project data folder.", file_okay=False)] = config.DATA_DIR,
+    data_dir: Annotated[
+        Path, typer.Option(help="Project data folder.", file_okay=False)
+    ] = config.DATA_DIR,
 ) -> None:
     """Validate the corpus and print distinct wordings per label x language and per source."""
     from bounce_ml.datacheck import check_report
@@ -349,7 +384,9 @@ def data_check(
 
 @data_app.command("generate")
 def data_generate(
-    data_dir: Annotated[Path, typer.Option(help="Project data folder.", file_okay=False)] = config.DATA_DIR,
+    data_dir: Annotated[
+        Path, typer.Option(help="Project data folder.", file_okay=False)
+    ] = config.DATA_DIR,
 ) -> None:
     """Regenerate data/generated/ from the corpus and data/templates/shapes.toml."""
     from bounce_ml.variants import write_variants

@@ -1,0 +1,75 @@
+"""Hostile and broken text: every case has a clear outcome, never an exception or a hang."""
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from bounce_ml import classify
+from bounce_ml.classify import MAX_TEXT_CHARS
+from bounce_ml.cli import app
+from bounce_ml.normalize import normalize_text
+from bounce_ml.taxonomy import default_taxonomy
+from bounce_ml.tokenize import tokenize
+
+runner = CliRunner()
+
+
+def test_empty_and_whitespace_text_is_unknown_with_a_note() -> None:
+    for text in ("", "   \t\n "):
+        prediction = classify(text)
+        assert prediction.label == "unknown"
+        assert prediction.note == "empty text"
+
+
+def test_a_50_mb_line_is_truncated_with_a_note_and_warning() -> None:
+    line = "550 5.1.1 user unknown " + "x" * (50 * 1024 * 1024)
+    prediction = classify(line)
+    assert prediction.label == "user_unknown"
+    assert prediction.note == f"text truncated to {MAX_TEXT_CHARS} characters"
+    assert len(prediction.text) == MAX_TEXT_CHARS
+    result = runner.invoke(app, ["predict", "-f", "jsonl"], input=line + "\n")
+    assert result.exit_code == 0
+    assert f"warning: item 1: text truncated to {MAX_TEXT_CHARS} characters" in result.output
+
+
+def test_binary_junk_and_nul_bytes() -> None:
+    junk = bytes(range(256)).decode("latin-1") + "\x00\x00\ufffd\ufeff"
+    prediction = classify(junk)
+    assert prediction.label in default_taxonomy().labels
+    assert "\x00" not in normalize_text(junk)
+
+
+def test_other_languages_give_a_valid_answer() -> None:
+    texts = [
+        "Der Empfänger ist unbekannt",
+        "Получатель не найден",
+        "宛先のメールアドレスが見つかりません",
+        "수신자를 찾을 수 없습니다",
+    ]
+    for prediction in classify(texts):
+        assert prediction.label in default_taxonomy().labels
+        assert 0.0 <= prediction.confidence <= 1.0
+
+
+def test_batch_keeps_order_and_length() -> None:
+    texts = ["552 5.2.2 Mailbox full", "", "550 5.1.1 user unknown", "552 5.2.2 Mailbox full"]
+    labels = [p.label for p in classify(texts)]
+    assert labels == ["mailbox_full", "unknown", "user_unknown", "mailbox_full"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_normalize_is_idempotent_and_tokenize_never_raises(text: str) -> None:
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+    assert all(token.strip() for token in tokenize(once))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=80), max_size=5))
+def test_classify_never_raises(texts: list[str]) -> None:
+    predictions = classify(texts)
+    assert [p.text for p in predictions] == texts
+    json.dumps([p.to_dict() for p in predictions], ensure_ascii=False)
