@@ -28,7 +28,8 @@ test: $(INSTALLED) ## Run the whole test suite
 	$(BIN)/pytest
 
 lint: $(INSTALLED) ## ruff over the package, tests and bench
-	$(BIN)/ruff check bounce_ml tests bench
+	$(BIN)/ruff check bounce_ml tests bench notebooks/execute.py
+	$(BIN)/ruff format --check bounce_ml tests bench notebooks/execute.py
 
 data: $(INSTALLED) ## Regenerate data/generated/ from the corpus and data/templates/
 	$(BIN)/bounce-ml data generate

@@ -38,13 +38,21 @@ def _run_child(args: list[str]) -> tuple[float, str]:
 
 def _vary(text: str, rng: random.Random) -> str:
     """The same wording with other addresses, hosts, IPs and ids, as a mail log has them."""
-    text = re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", lambda m: f"user{rng.randint(1, 99999)}@d{rng.randint(1, 999)}.example.com", text)
-    text = re.sub(r"\b\d{1,3}(\.\d{1,3}){3}\b", lambda m: f"198.51.{rng.randint(0, 255)}.{rng.randint(1, 254)}", text)
+    text = re.sub(
+        r"[\w.+-]+@[\w-]+(\.[\w-]+)+",
+        lambda m: f"user{rng.randint(1, 99999)}@d{rng.randint(1, 999)}.example.com",
+        text,
+    )
+    text = re.sub(
+        r"\b\d{1,3}(\.\d{1,3}){3}\b",
+        lambda m: f"198.51.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+        text,
+    )
     return re.sub(r"\b[0-9A-F]{8,}\b", lambda m: f"{rng.getrandbits(40):010X}", text)
 
 
 def make_inputs() -> tuple[list[str], list[str]]:
-    """The realistic stream (20,000 bounces over 300 wordings, a third Chinese) and distinct wordings."""
+    """A realistic stream (20,000 bounces, 300 wordings, a third Chinese) and distinct wordings."""
     from bounce_ml.corpus import CHINESE_LANGS, load_corpus
     from bounce_ml.normalize import normalize_text
 
@@ -59,7 +67,9 @@ def make_inputs() -> tuple[list[str], list[str]]:
     rng = random.Random(0)
     chinese = [r.text for r in distinct_rows if r.lang in CHINESE_LANGS]
     english = [r.text for r in distinct_rows if r.lang not in CHINESE_LANGS]
-    templates = rng.sample(chinese, STREAM_TEMPLATES // 3) + rng.sample(english, STREAM_TEMPLATES * 2 // 3)
+    templates = rng.sample(chinese, STREAM_TEMPLATES // 3) + rng.sample(
+        english, STREAM_TEMPLATES * 2 // 3
+    )
     stream = [_vary(rng.choice(templates), rng) for _ in range(STREAM_SIZE)]
     return stream, [r.text for r in distinct_rows]
 
@@ -89,7 +99,11 @@ def measure_throughput(texts: list[str]) -> dict[str, float]:
     finally:
         os.unlink(f.name)
     result = json.loads(out)
-    return {"texts": result["n"], "per_second": result["n"] / result["seconds"], "peak_mb": result["peak_mb"]}
+    return {
+        "texts": result["n"],
+        "per_second": result["n"] / result["seconds"],
+        "peak_mb": result["peak_mb"],
+    }
 
 
 def measure_cold_start(runs: int) -> dict[str, float]:
@@ -119,15 +133,22 @@ def model_sizes() -> dict[str, float]:
     from bounce_ml import config
     from bounce_ml.artifacts import PIPELINE_FILE, SCORER_FILE
 
-    return {name: (config.MODELS_DIR / name).stat().st_size / 1e6 for name in (SCORER_FILE, PIPELINE_FILE)}
+    return {
+        name: (config.MODELS_DIR / name).stat().st_size / 1e6
+        for name in (SCORER_FILE, PIPELINE_FILE)
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--output", default=str(ROOT / "bench" / "results.json"), help="JSON results file")
+    parser.add_argument(
+        "--output", default=str(ROOT / "bench" / "results.json"), help="JSON results file"
+    )
     parser.add_argument("--runs", type=int, default=7, help="cold-start runs (median reported)")
-    parser.add_argument("--skip-training", action="store_true", help="do not time `bounce-ml train`")
+    parser.add_argument(
+        "--skip-training", action="store_true", help="do not time `bounce-ml train`"
+    )
     args = parser.parse_args()
     if args.child:
         throughput_child(args.child)
@@ -151,19 +172,41 @@ def main() -> None:
     Path(args.output).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
     rows = [
-        ("stream throughput (20,000 bounces, 300 wordings)", f"{results['stream']['per_second']:,.0f} texts/s", ">= 20,000/s"),
-        (f"distinct wordings ({results['distinct']['texts']:,})", f"{results['distinct']['per_second']:,.0f} texts/s", ">= 5,000/s"),
-        ("cold start `bounce-ml predict` (median)", f"{results['cold_start']['median_seconds']:.2f} s", "< 1.0 s"),
+        (
+            "stream throughput (20,000 bounces, 300 wordings)",
+            f"{results['stream']['per_second']:,.0f} texts/s",
+            ">= 20,000/s",
+        ),
+        (
+            f"distinct wordings ({results['distinct']['texts']:,})",
+            f"{results['distinct']['per_second']:,.0f} texts/s",
+            ">= 5,000/s",
+        ),
+        (
+            "cold start `bounce-ml predict` (median)",
+            f"{results['cold_start']['median_seconds']:.2f} s",
+            "< 1.0 s",
+        ),
         ("peak memory, stream run", f"{results['stream']['peak_mb']:.0f} MB", "< 400 MB"),
         ("peak memory, distinct run", f"{results['distinct']['peak_mb']:.0f} MB", "< 400 MB"),
         ("peak memory, cold start", f"{results['cold_start']['peak_mb']:.0f} MB", "< 400 MB"),
-        ("model file scorer.npz (used by predict)", f"{results['model_mb']['scorer.npz']:.1f} MB", "< 25 MB"),
-        ("model file pipeline.joblib (evaluation)", f"{results['model_mb']['pipeline.joblib']:.1f} MB", "< 25 MB"),
+        (
+            "model file scorer.npz (used by predict)",
+            f"{results['model_mb']['scorer.npz']:.1f} MB",
+            "< 25 MB",
+        ),
+        (
+            "model file pipeline.joblib (evaluation)",
+            f"{results['model_mb']['pipeline.joblib']:.1f} MB",
+            "< 25 MB",
+        ),
     ]
     if "training" in results:
-        rows.append(("training time `bounce-ml train`", f"{results['training']['seconds']:.1f} s", "< 60 s"))
+        rows.append(
+            ("training time `bounce-ml train`", f"{results['training']['seconds']:.1f} s", "< 60 s")
+        )
     print(f"machine: {results['machine']}")
-    print(f"| measure | result | target |\n|---|---|---|")
+    print("| measure | result | target |\n|---|---|---|")
     for row in rows:
         print(f"| {row[0]} | {row[1]} | {row[2]} |")
     print(f"\nwrote {args.output}")

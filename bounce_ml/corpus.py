@@ -64,7 +64,9 @@ class Corpus:
     def raise_problems(self) -> None:
         """Refuse the corpus with its first problem (and a count of the rest)."""
         if self.problems:
-            more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+            more = (
+                f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+            )
             raise BounceMLError(self.problems[0] + more)
 
 

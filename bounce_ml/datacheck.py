@@ -12,8 +12,24 @@ MIN_TOTAL = 2_000
 MIN_CHINESE_SHARE = 0.35
 MIN_SOURCES = 30
 REQUIRED_SOURCES = (
-    "postfix", "exim", "sendmail", "qmail", "exchange", "gmail", "yahoo", "icloud", "aol",
-    "zoho", "qq", "netease", "coremail", "sina", "sohu", "aliyun", "spamhaus", "spamcop",
+    "postfix",
+    "exim",
+    "sendmail",
+    "qmail",
+    "exchange",
+    "gmail",
+    "yahoo",
+    "icloud",
+    "aol",
+    "zoho",
+    "qq",
+    "netease",
+    "coremail",
+    "sina",
+    "sohu",
+    "aliyun",
+    "spamhaus",
+    "spamcop",
     "barracuda",
 )
 
@@ -38,12 +54,15 @@ def check_report(data_dir: Path) -> tuple[str, bool]:
         if mark:
             failures.append(f"label {label} has {total} distinct wordings (< {MIN_PER_LABEL})")
         lines.append(
-            f"{label:<18}" + "".join(f"{langs.get(lang, 0):>9}" for lang in LANGS) + f"{total:>8}{mark}"
+            f"{label:<18}"
+            + "".join(f"{langs.get(lang, 0):>9}" for lang in LANGS)
+            + f"{total:>8}{mark}"
         )
     lines.append(f"{'all':<18}" + " " * 9 * len(LANGS) + f"{cover.total:>8}")
     lines += [
         "",
-        f"Chinese (zh-Hans, zh-Hant, mixed): {cover.chinese} of {cover.total} = {cover.chinese_share:.1%}",
+        f"Chinese (zh-Hans, zh-Hant, mixed): {cover.chinese} of {cover.total} "
+        f"= {cover.chinese_share:.1%}",
         f"hand-written rows alone (without data/generated/): {hand.total} distinct wordings, "
         f"{hand.chinese_share:.1%} Chinese",
         "",

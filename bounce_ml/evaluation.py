@@ -44,7 +44,11 @@ def grouped_splits(corpus: Corpus, folds: int, seed: int) -> list[tuple[np.ndarr
 
 
 def _fit_fold(
-    texts: list[str], labels: list[str], test_texts: list[str], params: dict[str, Any], classifier: str
+    texts: list[str],
+    labels: list[str],
+    test_texts: list[str],
+    params: dict[str, Any],
+    classifier: str,
 ) -> tuple[list[str], np.ndarray]:
     pipeline = build_pipeline(params, classifier).fit(texts, labels)
     return list(pipeline.classes_), pipeline.predict_proba(test_texts)
@@ -63,12 +67,16 @@ def out_of_fold(
     texts, labels = np.array(corpus.texts, dtype=object), np.array(corpus.labels)
     splits = grouped_splits(corpus, folds, params["random_state"])
     fitted = Parallel(n_jobs=params["cv"]["n_jobs"])(
-        delayed(_fit_fold)(list(texts[train]), list(labels[train]), list(texts[test]), params, classifier)
+        delayed(_fit_fold)(
+            list(texts[train]), list(labels[train]), list(texts[test]), params, classifier
+        )
         for train, test in splits
     )
     proba = np.zeros((len(texts), len(classes)))
     fold_of_row = np.zeros(len(texts), dtype=int)
-    for number, ((train, test), (fold_classes, fold_proba)) in enumerate(zip(splits, fitted, strict=True)):
+    for number, ((_, test), (fold_classes, fold_proba)) in enumerate(
+        zip(splits, fitted, strict=True)
+    ):
         columns = [classes.index(c) for c in fold_classes]
         proba[np.ix_(test, columns)] = fold_proba
         fold_of_row[test] = number
@@ -88,15 +96,22 @@ def model_alone(proba: np.ndarray, classes: list[str]) -> list[str]:
 
 
 def combined(
-    proba: np.ndarray, classes: list[str], matches: list[RuleMatch | None], rules: RuleSet,
+    proba: np.ndarray,
+    classes: list[str],
+    matches: list[RuleMatch | None],
+    rules: RuleSet,
     threshold: float,
 ) -> list[str]:
     """Labels of the decision policy for every row."""
     best = proba.argmax(axis=1)
     return [
         decide(
-            classes[b], float(p[b]), m, threshold=threshold,
-            rule_is_strong=rules.is_strong(m), rule_overrides=rules.is_override(m),
+            classes[b],
+            float(p[b]),
+            m,
+            threshold=threshold,
+            rule_is_strong=rules.is_strong(m),
+            rule_overrides=rules.is_override(m),
         ).label
         for p, b, m in zip(proba, best, matches, strict=True)
     ]
@@ -104,22 +119,31 @@ def combined(
 
 def macro_f1(y_true: list[str], y_pred: list[str], labels: list[str]) -> float:
     return float(
-        precision_recall_fscore_support(y_true, y_pred, labels=labels, average="macro", zero_division=0)[2]
+        precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, average="macro", zero_division=0
+        )[2]
     )
 
 
 def choose_threshold(
-    proba: np.ndarray, classes: list[str], matches: list[RuleMatch | None], rules: RuleSet,
-    y_true: list[str], candidates: list[float],
+    proba: np.ndarray,
+    classes: list[str],
+    matches: list[RuleMatch | None],
+    rules: RuleSet,
+    y_true: list[str],
+    candidates: list[float],
 ) -> float:
     """The candidate threshold with the best combined macro-F1 (the lowest on a tie)."""
     labels = sorted(set(y_true))
-    scored = [(macro_f1(y_true, combined(proba, classes, matches, rules, t), labels), -t) for t in candidates]
+    scored = [
+        (macro_f1(y_true, combined(proba, classes, matches, rules, t), labels), -t)
+        for t in candidates
+    ]
     return -max(scored)[1]
 
 
 def scores(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict[str, Any]:
-    """Accuracy, macro-F1 and per-label precision/recall/F1/support; ``unknown`` counts as a miss."""
+    """Accuracy, macro-F1, per-label precision/recall/F1/support; ``unknown`` counts as a miss."""
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
@@ -150,10 +174,15 @@ class Evaluation:
         return sorted(set(self.y_true))
 
     def metrics(self) -> dict[str, Any]:
-        return {system: scores(self.y_true, pred, self.labels) for system, pred in self.predictions.items()}
+        return {
+            system: scores(self.y_true, pred, self.labels)
+            for system, pred in self.predictions.items()
+        }
 
 
-def cross_validate(corpus: Corpus, params: dict[str, Any], folds: int, rules: RuleSet) -> Evaluation:
+def cross_validate(
+    corpus: Corpus, params: dict[str, Any], folds: int, rules: RuleSet
+) -> Evaluation:
     """Grouped k-fold evaluation of rules alone, model alone and the combined policy."""
     oof = out_of_fold(corpus, params, folds)
     matches = rule_matches(corpus.texts, rules)
@@ -164,8 +193,12 @@ def cross_validate(corpus: Corpus, params: dict[str, Any], folds: int, rules: Ru
     for fold in range(folds):
         inside, outside = oof.fold == fold, oof.fold != fold
         threshold = choose_threshold(
-            oof.proba[outside], oof.classes, [m for m, o in zip(matches, outside) if o], rules,
-            [y for y, o in zip(y_true, outside) if o], candidates,
+            oof.proba[outside],
+            oof.classes,
+            [m for m, o in zip(matches, outside, strict=True) if o],
+            rules,
+            [y for y, o in zip(y_true, outside, strict=True) if o],
+            candidates,
         )
         thresholds.append(threshold)
         fold_rows = np.flatnonzero(inside)
@@ -247,7 +280,9 @@ def run_evaluation(
         }
     out_dir.mkdir(parents=True, exist_ok=True)
     matrix_labels = [*evaluation.labels, UNKNOWN]
-    matrix = confusion_matrix(evaluation.y_true, evaluation.predictions["combined"], labels=matrix_labels)
+    matrix = confusion_matrix(
+        evaluation.y_true, evaluation.predictions["combined"], labels=matrix_labels
+    )
     save_heatmap(matrix, matrix_labels, out_dir / "confusion.png")
     document = {
         "how": evaluation.how,
@@ -261,4 +296,3 @@ def run_evaluation(
         render_report(evaluation, metrics, matrix, matrix_labels, comparison), encoding="utf-8"
     )
     return f"{summary_table(metrics)}\n\nwrote {out_dir / 'report.md'}, metrics.json, confusion.png"
-

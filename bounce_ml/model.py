@@ -59,7 +59,9 @@ def build_pipeline(params: dict[str, Any], classifier: str = "logreg") -> Pipeli
     seed = params["random_state"]
     if classifier == "logreg":
         model = LogisticRegression(
-            C=params["classifier"]["C"], max_iter=params["classifier"]["max_iter"], random_state=seed
+            C=params["classifier"]["C"],
+            max_iter=params["classifier"]["max_iter"],
+            random_state=seed,
         )
     elif classifier == "svm":
         model = CalibratedClassifierCV(LinearSVC(random_state=seed), method="sigmoid", cv=3)

@@ -8,12 +8,29 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 FORMATS = ("table", "json", "jsonl", "csv")
-EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".txt": "table"}
+EXTENSIONS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".txt": "table",
+}
 
 # Columns of a prediction, in output order; input records add theirs in front.
 PREDICTION_COLUMNS = (
-    "label", "name_en", "name_zh", "confidence", "severity", "retry", "action", "advice",
-    "decided_by", "rule_id", "evidence", "note", "text",
+    "label",
+    "name_en",
+    "name_zh",
+    "confidence",
+    "severity",
+    "retry",
+    "action",
+    "advice",
+    "decided_by",
+    "rule_id",
+    "evidence",
+    "note",
+    "text",
 )
 
 

@@ -47,7 +47,10 @@ def confusion_table(matrix: np.ndarray, labels: list[str]) -> str:
 def worst_mistakes(evaluation: Evaluation, k: int = 15) -> str:
     """The combined policy's most confident wrong answers."""
     wrong = [
-        i for i, (t, p) in enumerate(zip(evaluation.y_true, evaluation.predictions["combined"], strict=True))
+        i
+        for i, (t, p) in enumerate(
+            zip(evaluation.y_true, evaluation.predictions["combined"], strict=True)
+        )
         if t != p
     ]
     wrong.sort(key=lambda i: -evaluation.confidence[i])

@@ -44,7 +44,12 @@ def _cv_metrics(corpus: Corpus, params: dict[str, Any], rules: Any) -> tuple[flo
     oof = out_of_fold(corpus, params, folds)
     matches = rule_matches(corpus.texts, rules)
     threshold = choose_threshold(
-        oof.proba, oof.classes, matches, rules, corpus.labels, params["policy"]["threshold_candidates"]
+        oof.proba,
+        oof.classes,
+        matches,
+        rules,
+        corpus.labels,
+        params["policy"]["threshold_candidates"],
     )
     labels = sorted(set(corpus.labels))
     predictions = {
@@ -88,7 +93,8 @@ def train_model(*, data_dir: Path, extra_files: list[Path], model_dir: Path) -> 
     }
     save_model(model_dir, scorer, pipeline, metadata)
     summary = ", ".join(
-        f"{name} macro-F1 {metrics[name]['macro_f1']:.3f}" for name in ("rules", "model", "combined")
+        f"{name} macro-F1 {metrics[name]['macro_f1']:.3f}"
+        for name in ("rules", "model", "combined")
     )
     return (
         f"trained on {len(corpus.rows)} rows ({len(scorer.classes)} labels, "

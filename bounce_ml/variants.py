@@ -54,7 +54,9 @@ def load_shapes(path: Path) -> list[dict[str, str]]:
     shapes = read_toml(path).get("shape", [])
     for number, shape in enumerate(shapes, start=1):
         if not {"id", "lang", "template"} <= set(shape) or shape["lang"] not in ("en", "zh", "any"):
-            raise BounceMLError(f"{path}: [[shape]] #{number} needs id, template and lang en|zh|any")
+            raise BounceMLError(
+                f"{path}: [[shape]] #{number} needs id, template and lang en|zh|any"
+            )
     return shapes
 
 

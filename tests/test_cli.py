@@ -8,7 +8,9 @@ from typer.testing import CliRunner
 from bounce_ml.cli import app
 
 runner = CliRunner()
-UU = "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in virtual mailbox table"
+UU = (
+    "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in virtual mailbox table"
+)
 MF = "552 5.2.2 <ann@example.org>: Mailbox full, quota exceeded"
 
 
@@ -17,7 +19,13 @@ def test_table_shows_label_names_confidence_action_advice_evidence() -> None:
     assert result.exit_code == 0
     out = result.output
     assert "user_unknown  收件人不存在 / Recipient unknown" in out
-    for field in ("confidence", "severity    hard, do not retry", "action      Remove", "advice", "evidence"):
+    for field in (
+        "confidence",
+        "severity    hard, do not retry",
+        "action      Remove",
+        "advice",
+        "evidence",
+    ):
         assert field in out
 
 
@@ -32,7 +40,9 @@ def test_json_output_is_a_list_in_input_order() -> None:
 def test_jsonl_and_csv_formats() -> None:
     lines = runner.invoke(app, ["predict", "-f", "jsonl", UU, MF]).output.splitlines()
     assert [json.loads(line)["label"] for line in lines] == ["user_unknown", "mailbox_full"]
-    table = list(csv.DictReader(io.StringIO(runner.invoke(app, ["predict", "-f", "csv", UU]).output)))
+    table = list(
+        csv.DictReader(io.StringIO(runner.invoke(app, ["predict", "-f", "csv", UU]).output))
+    )
     assert table[0]["label"] == "user_unknown" and table[0]["severity"] == "hard"
 
 
@@ -44,7 +54,9 @@ def test_advice_in_chinese() -> None:
 def test_standard_input_one_message_a_line() -> None:
     result = runner.invoke(app, ["predict", "-f", "jsonl"], input=f"{UU}\n\n{MF}\n")
     assert result.exit_code == 0
-    assert [json.loads(line)["label"] for line in result.output.splitlines() if line.startswith("{")] == [
+    assert [
+        json.loads(line)["label"] for line in result.output.splitlines() if line.startswith("{")
+    ] == [
         "user_unknown",
         "mailbox_full",
     ]
@@ -53,7 +65,9 @@ def test_standard_input_one_message_a_line() -> None:
 def test_empty_standard_input_is_an_error() -> None:
     result = runner.invoke(app, ["predict"], input="  \n\n")
     assert result.exit_code == 1
-    assert result.output.strip() == "bounce-ml: error: nothing to classify: standard input was empty"
+    assert (
+        result.output.strip() == "bounce-ml: error: nothing to classify: standard input was empty"
+    )
 
 
 def test_unknown_format_flag_is_a_usage_error() -> None:
@@ -95,7 +109,9 @@ def test_rules_only_mode_decides_by_rule() -> None:
 
 
 def test_unmatched_text_is_unknown_in_rules_only_mode() -> None:
-    rows = json.loads(runner.invoke(app, ["predict", "-f", "json", "--rules-only", "hello there"]).output)
+    rows = json.loads(
+        runner.invoke(app, ["predict", "-f", "json", "--rules-only", "hello there"]).output
+    )
     assert rows[0]["label"] == "unknown" and rows[0]["action"] == "Review by hand."
 
 

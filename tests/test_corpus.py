@@ -2,7 +2,13 @@ from collections import Counter
 from pathlib import Path
 
 from bounce_ml import config
-from bounce_ml.corpus import MIN_PER_LABEL, coverage, label_conflicts, load_corpus, read_labeled_file
+from bounce_ml.corpus import (
+    MIN_PER_LABEL,
+    coverage,
+    label_conflicts,
+    load_corpus,
+    read_labeled_file,
+)
 from bounce_ml.taxonomy import default_taxonomy
 from bounce_ml.variants import generate_variants, render_variants
 
@@ -15,8 +21,11 @@ def test_corpus_has_no_bad_rows_and_no_text_with_two_labels() -> None:
 
 def test_every_label_has_enough_distinct_wordings() -> None:
     totals = coverage(CORPUS.rows).label_totals()
-    thin = {label: totals.get(label, 0) for label in default_taxonomy().trainable
-            if totals.get(label, 0) < MIN_PER_LABEL}
+    thin = {
+        label: totals.get(label, 0)
+        for label in default_taxonomy().trainable
+        if totals.get(label, 0) < MIN_PER_LABEL
+    }
     assert thin == {}
 
 
@@ -33,8 +42,10 @@ def test_variants_keep_the_group_of_their_source_row() -> None:
 
 def test_conflicting_labels_are_reported_with_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "two.csv"
-    path.write_text("text,label\n550 User unknown,user_unknown\n550 user UNKNOWN,mailbox_full\n",
-                    encoding="utf-8")
+    path.write_text(
+        "text,label\n550 User unknown,user_unknown\n550 user UNKNOWN,mailbox_full\n",
+        encoding="utf-8",
+    )
     problems = label_conflicts(read_labeled_file(path).rows)
     assert problems == [
         f"{path}:3: text labeled 'mailbox_full' is labeled 'user_unknown' at {path}:2 "

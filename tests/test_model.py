@@ -19,7 +19,9 @@ runner = CliRunner()
 
 def test_committed_model_was_trained_on_the_current_data() -> None:
     metadata = json.loads((config.MODELS_DIR / METADATA_FILE).read_text(encoding="utf-8"))
-    assert metadata["data_hash"] == data_hash(), "data/ changed: run `make train` and commit models/"
+    assert metadata["data_hash"] == data_hash(), (
+        "data/ changed: run `make train` and commit models/"
+    )
 
 
 def test_numpy_scorer_matches_the_sklearn_pipeline() -> None:
@@ -47,8 +49,11 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 def test_retraining_learns_a_label_present_only_in_an_added_file(small_data_dir, tmp_path) -> None:
-    virus = list(csv.DictReader(open(config.CORPUS_DIR / "virus_detected.csv", encoding="utf-8")))
-    extra = _write_csv(tmp_path / "new.csv", [{"text": r["text"], "label": r["label"]} for r in virus[:50]])
+    with open(config.CORPUS_DIR / "virus_detected.csv", encoding="utf-8", newline="") as handle:
+        virus = list(csv.DictReader(handle))
+    extra = _write_csv(
+        tmp_path / "new.csv", [{"text": r["text"], "label": r["label"]} for r in virus[:50]]
+    )
     model_dir = tmp_path / "model"
     args = ["train", "--data-dir", str(small_data_dir), "--model", str(model_dir)]
 
@@ -69,7 +74,10 @@ def test_retraining_learns_a_label_present_only_in_an_added_file(small_data_dir,
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("text,label\nsomething bounced,no_such_label\n", "new.csv:2: unknown label 'no_such_label'"),
+        (
+            "text,label\nsomething bounced,no_such_label\n",
+            "new.csv:2: unknown label 'no_such_label'",
+        ),
         ("text,category\nsomething bounced,user_unknown\n", "new.csv: missing column 'label'"),
     ],
 )
@@ -78,7 +86,16 @@ def test_train_refuses_bad_added_file(small_data_dir, tmp_path, content, message
     extra.write_text(content, encoding="utf-8")
     model_dir = tmp_path / "model"
     result = runner.invoke(
-        app, ["train", "--data-dir", str(small_data_dir), "--model", str(model_dir), "--add", str(extra)]
+        app,
+        [
+            "train",
+            "--data-dir",
+            str(small_data_dir),
+            "--model",
+            str(model_dir),
+            "--add",
+            str(extra),
+        ],
     )
     assert result.exit_code == 1
     assert message in result.output

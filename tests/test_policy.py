@@ -30,5 +30,7 @@ OVERRIDE = RuleMatch("cr.coremail-system-busy", "content_rejected", 90, ("550 sy
 
 
 def test_override_rule_beats_even_a_confident_model() -> None:
-    d = decide("temporary_failure", 0.97, OVERRIDE, threshold=0.5, rule_is_strong=True, rule_overrides=True)
+    d = decide(
+        "temporary_failure", 0.97, OVERRIDE, threshold=0.5, rule_is_strong=True, rule_overrides=True
+    )
     assert (d.label, d.decided_by) == ("content_rejected", "rule")

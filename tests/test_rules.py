@@ -13,7 +13,7 @@ CANONICAL = {
     "content_rejected": "554 5.7.1 Message rejected as spam by Content Filtering",
     "sender_blocked": "550 Mail originating from that domain is not welcome here",
     "relay_denied": "554 5.7.1 <x@example.org>: Relay access denied",
-    "ip_blacklisted": "554 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+    "ip_blacklisted": "554 Service unavailable; Client host [192.0.2.1] blocked using bl.spamcop",
     "host_unknown": "Host or domain name not found. Name service error for name=example.invalid",
     "network_error": "connect to mx.example.net[192.0.2.7]:25: Connection timed out",
     "syntax_error": "501 5.5.4 Syntax error in parameters or arguments",
@@ -41,7 +41,12 @@ def test_every_trainable_label_has_a_canonical_case() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Your order has shipped", "Meeting moved to 3pm", "352 mailbox is stuffed with joy", "谢谢您的来信"],
+    [
+        "Your order has shipped",
+        "Meeting moved to 3pm",
+        "352 mailbox is stuffed with joy",
+        "谢谢您的来信",
+    ],
 )
 def test_near_misses_stay_unmatched(text: str) -> None:
     assert default_rules().best(normalize_text(text)) is None
@@ -104,9 +109,15 @@ patterns = ["user is full now"]
     ("body", "message"),
     [
         ('[[rule]]\nid = "x"\nlabel = "nope"\npriority = 1\npatterns = ["a"]\n', "label 'nope'"),
-        ('[[rule]]\nid = "x"\nlabel = "user_unknown"\npriority = 1\npatterns = ["(a"]\n', "bad pattern"),
+        (
+            '[[rule]]\nid = "x"\nlabel = "user_unknown"\npriority = 1\npatterns = ["(a"]\n',
+            "bad pattern",
+        ),
         ('[[rule]]\nid = "x"\nlabel = "user_unknown"\npatterns = ["a"]\n', "'priority'"),
-        ('[[rule]]\nid = "x"\nlabel = "user_unknown"\npriority = 1\npatterns = ["a"]\nprio = 2\n', "'prio'"),
+        (
+            '[[rule]]\nid = "x"\nlabel = "user_unknown"\npriority = 1\npatterns = ["a"]\nprio = 2\n',  # noqa: E501
+            "'prio'",
+        ),
     ],
 )
 def test_bad_rules_file_names_the_rule(tmp_path: Path, body: str, message: str) -> None:

@@ -7,10 +7,23 @@ from bounce_ml.errors import BounceMLError
 from bounce_ml.taxonomy import default_taxonomy, load_taxonomy
 
 SPEC_LABELS = {
-    "user_unknown", "mailbox_full", "content_rejected", "sender_blocked", "relay_denied",
-    "ip_blacklisted", "host_unknown", "network_error", "syntax_error", "message_too_large",
-    "rate_limited", "helo_rejected", "auth_failure", "mailbox_disabled", "temporary_failure",
-    "virus_detected", "unknown",
+    "user_unknown",
+    "mailbox_full",
+    "content_rejected",
+    "sender_blocked",
+    "relay_denied",
+    "ip_blacklisted",
+    "host_unknown",
+    "network_error",
+    "syntax_error",
+    "message_too_large",
+    "rate_limited",
+    "helo_rejected",
+    "auth_failure",
+    "mailbox_disabled",
+    "temporary_failure",
+    "virus_detected",
+    "unknown",
 }
 
 
@@ -50,5 +63,5 @@ def test_typo_or_missing_field_is_a_clear_error(tmp_path, old, new, message) -> 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "taxonomy.toml"
     path.write_text("[[label]\n", encoding="utf-8")
-    with pytest.raises(BounceMLError, match="taxonomy.toml: invalid TOML"):
+    with pytest.raises(BounceMLError, match=r"taxonomy\.toml: invalid TOML"):
         load_taxonomy(path)
