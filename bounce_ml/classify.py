@@ -8,8 +8,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, overload
 
-import numpy as np
-
 from bounce_ml import config
 from bounce_ml.artifacts import LoadedModel, has_model, load_model
 from bounce_ml.normalize import normalize_text
@@ -103,40 +101,35 @@ class Classifier:
         ]
 
     def _decide(self, keys: list[str]) -> list[tuple[Decision, tuple[str, ...]]]:
-        threshold = self.model.threshold if self.model else 1.0
-        if self.model is None:
-            probabilities = np.zeros((len(keys), 0))
-        else:
-            probabilities = self.model.scorer.predict_proba(keys)
+        model = self.model
+        rows = [model.scorer.row(key) for key in keys] if model else []
+        probabilities = model.scorer.proba_of_rows(rows) if model else None
         results = []
         for i, key in enumerate(keys):
             model_label, model_confidence = None, 0.0
-            if self.model is not None:
+            if model is not None:
                 best = int(probabilities[i].argmax())
-                model_label = self.model.scorer.classes[best]
+                model_label = model.scorer.classes[best]
                 model_confidence = float(probabilities[i, best])
             # A confident model can only be overruled by an override rule, so the
             # other rules run only when the model is unsure.
-            unsure = model_label is None or model_confidence < threshold
+            unsure = model is None or model_confidence < model.threshold
             floor = 0 if unsure else self.rules.override_priority
             match = self.rules.best(key, min_priority=floor)
             decision = decide(
                 model_label,
                 model_confidence,
                 match,
-                threshold=threshold,
+                threshold=model.threshold if model else 1.0,
                 rule_is_strong=self.rules.is_strong(match),
                 rule_overrides=self.rules.is_override(match),
             )
-            results.append((decision, self._evidence(key, decision)))
+            if decision.decided_by == "model":
+                evidence = tuple(model.scorer.top_features(rows[i], decision.label))
+            else:
+                evidence = decision.rule.words if decision.rule else ()
+            results.append((decision, evidence))
         return results
-
-    def _evidence(self, key: str, decision: Decision) -> tuple[str, ...]:
-        if decision.decided_by == "model" and self.model is not None:
-            return tuple(self.model.scorer.top_features(key, decision.label))
-        if decision.rule is not None:
-            return decision.rule.words
-        return ()
 
     def _prediction(
         self, text: str, decided: tuple[Decision, tuple[str, ...]], *, truncated: bool

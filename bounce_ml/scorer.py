@@ -11,8 +11,10 @@ that the two agree on the whole corpus.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from operator import is_not
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,8 @@ import numpy as np
 from bounce_ml.tokenize import tokenize
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char_wb analyzer
+_is_known = partial(is_not, None)  # a vocabulary lookup that found a column
+WORD_CACHE_SIZE = 200_000  # distinct words whose character n-gram columns are remembered
 
 
 def word_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
@@ -32,21 +36,16 @@ def word_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
     return grams
 
 
-def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
-    """Character n-grams inside word boundaries, as TfidfVectorizer(analyzer="char_wb")."""
+def _word_char_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
     low, high = ngram_range
+    padded = f" {word} "
     grams: list[str] = []
-    for word in _WHITE_SPACES.sub(" ", text).split():
-        padded = f" {word} "
-        for n in range(low, high + 1):
-            if len(padded) <= n:
-                grams.append(padded)  # a short word is counted once
-                break
-            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    for n in range(low, high + 1):
+        if len(padded) <= n:
+            grams.append(padded)  # a short word is counted once
+            break
+        grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
     return grams
-
-
-_ANALYZERS = {"words": word_ngrams, "chars": char_wb_ngrams}
 
 
 @dataclass
@@ -59,24 +58,44 @@ class FeatureBlock:
     idf: np.ndarray
     sublinear_tf: bool
     offset: int  # where this block's columns start in the joined feature space
+    _word_cache: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and l2-normalised TF-IDF values of one normalised text."""
-        counts: dict[int, int] = {}
-        vocabulary = self.vocabulary
-        for gram in _ANALYZERS[self.name](text, self.ngram_range):
-            column = vocabulary.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
+        counts = Counter(self._known_columns(text))
         if not counts:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         if self.sublinear_tf:
             tf = np.log(tf) + 1.0
         values = tf * self.idf[columns]
         values /= np.sqrt(values @ values)
         return columns + self.offset, values
+
+    def _known_columns(self, text: str) -> list[int]:
+        # This is the hot path. Character n-grams depend only on the word they sit
+        # in, and bounce wording reuses few words, so each word's columns are
+        # looked up once and remembered.
+        if self.name == "words":
+            return list(
+                filter(_is_known, map(self.vocabulary.get, word_ngrams(text, self.ngram_range)))
+            )
+        if len(self._word_cache) > WORD_CACHE_SIZE:
+            self._word_cache.clear()
+        columns: list[int] = []
+        for word in _WHITE_SPACES.sub(" ", text).split():
+            known = self._word_cache.get(word)
+            if known is None:
+                grams = _word_char_ngrams(word, self.ngram_range)
+                known = self._word_cache[word] = list(
+                    filter(_is_known, map(self.vocabulary.get, grams))
+                )
+            columns += known
+        return columns
+
+
+Row = tuple[np.ndarray, np.ndarray]  # (columns, values) of one text's sparse feature vector
 
 
 @dataclass
@@ -88,24 +107,28 @@ class LinearScorer:
     intercept: np.ndarray  # (n_classes,)
     classes: list[str]
 
-    def _row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def row(self, text: str) -> Row:
+        """The joined feature vector of one normalised text, as (columns, values)."""
         parts = [block.features(text) for block in self.blocks]
         return np.concatenate([c for c, _ in parts]), np.concatenate([v for _, v in parts])
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Class probabilities for normalised texts, shape (n_texts, n_classes)."""
-        scores = np.tile(self.intercept, (len(texts), 1))
-        for i, text in enumerate(texts):
-            columns, values = self._row(text)
+    def proba_of_rows(self, rows: list[Row]) -> np.ndarray:
+        """Class probabilities of feature rows, shape (n_rows, n_classes)."""
+        scores = np.tile(self.intercept, (len(rows), 1))
+        for i, (columns, values) in enumerate(rows):
             scores[i] += values @ self.coef_t[columns]
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
         return scores
 
-    def top_features(self, text: str, label: str, k: int = 5) -> list[str]:
-        """The features of ``text`` that push hardest towards ``label``."""
-        columns, values = self._row(text)
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Class probabilities for normalised texts, shape (n_texts, n_classes)."""
+        return self.proba_of_rows([self.row(text) for text in texts])
+
+    def top_features(self, row: Row, label: str, k: int = 5) -> list[str]:
+        """The features of a row that push hardest towards ``label``."""
+        columns, values = row
         contributions = values * self.coef_t[columns, self.classes.index(label)]
         order = np.argsort(-contributions)[:k]
         return [self.feature_names[columns[i]] for i in order if contributions[i] > 0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from bounce_ml.normalize import CJK
 
@@ -38,6 +38,12 @@ def _jieba():  # -> jieba.Tokenizer
     return tokenizer
 
 
+@lru_cache(maxsize=100_000)
+def _segment(run: str) -> tuple[str, ...]:
+    # Chinese runs repeat across bounces ("邮件被退回"); segment each once.
+    return tuple(_jieba().lcut(run, HMM=False))
+
+
 def tokenize(text: str) -> list[str]:
     """Split normalised text into tokens.
 
@@ -53,7 +59,7 @@ def tokenize(text: str) -> list[str]:
     for match in _TOKEN.finditer(text):
         cjk = match.group("cjk")
         if cjk:
-            tokens.extend(_jieba().lcut(cjk, HMM=False))
+            tokens.extend(_segment(cjk))
         else:
             tokens.append(match.group(0))
     return tokens
