@@ -196,7 +196,7 @@ class PredictRun:
         self.quiet = quiet
         self.labels: Counter[str] = Counter()
         self.problems = 0
-        self.read = 0
+        self.seen = 0
 
     def read(self, path: str, *, text_column: str, text_field: str) -> Iterator[dict[str, Any]]:
         """Records of an input path; unreadable items are reported on stderr and skipped."""
@@ -228,10 +228,10 @@ class PredictRun:
                 predictions = self.classifier.predict([item["text"] for item in batch])
                 for item, prediction in zip(batch, predictions, strict=True):
                     self.labels[prediction.label] += 1
-                    self.read += 1
+                    self.seen += 1
                     if prediction.note and prediction.note.startswith("text truncated"):
                         typer.echo(
-                            f"bounce-ml: warning: item {self.read}: {prediction.note}", err=True
+                            f"bounce-ml: warning: item {self.seen}: {prediction.note}", err=True
                         )
                     notes = [note for note in (item.get("note"), prediction.note) if note]
                     yield {**item, **prediction.to_dict(), "note": "; ".join(notes) or None}
