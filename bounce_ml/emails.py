@@ -155,14 +155,11 @@ def parse_bounce(
     else:
         diagnostic = _clean(prose)
         records = [
-            BounceRecord(
+            BounceRecord.text_only(
                 source,
                 index,
-                recipient=None,
-                status=find_status(diagnostic),
-                action=None,
-                remote_mta=None,
-                diagnostic=diagnostic,
+                diagnostic,
+                find_status(diagnostic),
                 note="no recipient named in the report",
             )
         ]
@@ -430,13 +427,4 @@ def _damage_note(message: Message) -> str | None:
 
 
 def _empty_record(source: str, index: int | None, note: str) -> BounceRecord:
-    return BounceRecord(
-        source,
-        index,
-        recipient=None,
-        status=None,
-        action=None,
-        remote_mta=None,
-        diagnostic="",
-        note=note,
-    )
+    return BounceRecord.text_only(source, index, "", None, note)

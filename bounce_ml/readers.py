@@ -273,16 +273,7 @@ def _text_item(source: str, index: int, text: str) -> _Item:
     if "\x00" in text:
         return ReadProblem(source, index, "NUL bytes: binary data, not text")
     note = "undecodable bytes replaced by U+FFFD" if "\ufffd" in text else None
-    return BounceRecord(
-        source,
-        index,
-        recipient=None,
-        status=find_status(text),
-        action=None,
-        remote_mta=None,
-        diagnostic=text,
-        note=note,
-    )
+    return BounceRecord.text_only(source, index, text, find_status(text), note=note)
 
 
 def _read_text(stream: BinaryIO, source: str) -> Iterator[_Item]:

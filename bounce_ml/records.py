@@ -40,6 +40,13 @@ class BounceRecord:
     diagnostic: str
     note: str | None = None
 
+    @classmethod
+    def text_only(
+        cls, source: str, index: int | None, diagnostic: str, status: str | None, note: str | None
+    ) -> BounceRecord:
+        """A record that has only error text: no recipient, action or remote host known."""
+        return cls(source, index, None, status, None, None, diagnostic, note)
+
     def with_note(self, note: str) -> BounceRecord:
         """A copy with ``note`` added after any note already there."""
         return replace(self, note=f"{self.note}; {note}" if self.note else note)
