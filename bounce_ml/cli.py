@@ -214,7 +214,7 @@ class PredictRun:
                 "index": item.index,
                 "recipient": item.recipient,
                 "status": item.status,
-                "action_field": item.action,
+                "dsn_action": item.action,
                 "remote_mta": item.remote_mta,
                 "text": item.diagnostic,
                 "note": item.note,
