@@ -25,7 +25,6 @@ def _first_existing(*candidates: Path) -> Path:
 DATA_DIR = PROJ_ROOT / "data"
 CORPUS_DIR = DATA_DIR / "corpus"
 GENERATED_DIR = DATA_DIR / "generated"
-TEMPLATES_DIR = DATA_DIR / "templates"
 TAXONOMY_PATH = _first_existing(DATA_DIR / "taxonomy.toml", _PACKAGED / "data" / "taxonomy.toml")
 NORMALIZE_PATH = _first_existing(DATA_DIR / "normalize.toml", _PACKAGED / "data" / "normalize.toml")
 PARAMS_PATH = DATA_DIR / "model.toml"

@@ -19,8 +19,6 @@ import opencc
 from bounce_ml import config
 from bounce_ml.tomlfile import read_toml
 
-PLACEHOLDERS = ("<url>", "<email>", "<ip>", "<host>", "<id>", "<num>")
-
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{CJK}]")
 _URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+")

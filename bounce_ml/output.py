@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-FORMATS = ("table", "json", "jsonl", "csv")
+# The output format an --output file implies by its extension.
 EXTENSIONS = {
     ".json": "json",
     ".jsonl": "jsonl",
@@ -15,23 +15,6 @@ EXTENSIONS = {
     ".csv": "csv",
     ".txt": "table",
 }
-
-# Columns of a prediction, in output order; input records add theirs in front.
-PREDICTION_COLUMNS = (
-    "label",
-    "name_en",
-    "name_zh",
-    "confidence",
-    "severity",
-    "retry",
-    "action",
-    "advice",
-    "decided_by",
-    "rule_id",
-    "evidence",
-    "note",
-    "text",
-)
 
 
 def write_rows(rows: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
