@@ -70,7 +70,7 @@ class Classifier:
         taxonomy: Taxonomy | None = None,
     ) -> None:
         self.taxonomy = taxonomy or default_taxonomy()
-        self._rules = rules
+        self.rules = rules or default_rules()
         self.lang = lang
         self.model: LoadedModel | None = None
         if use_model:
@@ -78,13 +78,6 @@ class Classifier:
             if model_dir is not None or has_model(directory):
                 self.model = load_model(directory, self.taxonomy)
         self._cache: dict[str, tuple[Decision, tuple[str, ...]]] = {}
-
-    @property
-    def rules(self) -> RuleSet:
-        """The rule set, compiled on first use (a confident model never needs it)."""
-        if self._rules is None:
-            self._rules = default_rules()
-        return self._rules
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify a batch of texts, in order; identical normalised wordings are scored once."""
@@ -111,8 +104,8 @@ class Classifier:
                 best = int(probabilities[i].argmax())
                 model_label = model.scorer.classes[best]
                 model_confidence = float(probabilities[i, best])
-            # A confident model can only be overruled by an override rule, so the
-            # other rules run only when the model is unsure.
+            # A confident model can only be overruled by an override rule, so only
+            # those are searched then; all rules run when the model is unsure.
             unsure = model is None or model_confidence < model.threshold
             floor = 0 if unsure else self.rules.override_priority
             match = self.rules.best(key, min_priority=floor)
