@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -32,8 +31,6 @@ data_app = typer.Typer(
     help="Check and regenerate the labeled corpus in data/.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
-
-BATCH_SIZE = 2_000
 
 
 class OutputFormat(str, Enum):
@@ -168,6 +165,7 @@ def predict(
     ] = False,
 ) -> None:
     """Classify bounce texts or bounce emails and print label, confidence, action and advice."""
+    from bounce_ml.batch import BatchRun
     from bounce_ml.classify import Classifier
     from bounce_ml.output import write_rows
 
@@ -175,87 +173,37 @@ def predict(
         if texts and input_path:
             raise BounceMLError("give either TEXT arguments or --input, not both")
         classifier = Classifier(model_dir=model, use_model=not rules_only, lang=lang.value)
-        run = PredictRun(classifier, quiet=quiet or (output is None and input_path is None))
+        run = BatchRun(classifier, report=_warn)
         if input_path is None:
             items = _text_items(texts or [])
         else:
             items = run.read(input_path, text_column=text_column, text_field=text_field)
         out_format = _format_for(fmt, output)
-        with _output_stream(output, overwrite) as stream:
-            written = write_rows(run.predict(items), out_format, stream)
-        run.summarize(written)
+        quiet = quiet or (output is None and input_path is None)
+        with _output_stream(output, overwrite) as stream, _progress(quiet) as advance:
+            written = write_rows(run.predict(items, on_batch=advance), out_format, stream)
+        if not quiet or run.problems:
+            _warn(run.summary(written))
         if written == 0 or (strict and run.problems):
             raise typer.Exit(1)
 
 
-class PredictRun:
-    """Batched prediction over a stream of items, with counts for the final summary."""
+def _warn(message: str) -> None:
+    typer.echo(f"bounce-ml: {message}", err=True)
 
-    def __init__(self, classifier: Any, *, quiet: bool) -> None:
-        self.classifier = classifier
-        self.quiet = quiet
-        self.labels: Counter[str] = Counter()
-        self.problems = 0
-        self.seen = 0
 
-    def read(self, path: str, *, text_column: str, text_field: str) -> Iterator[dict[str, Any]]:
-        """Records of an input path; unreadable items are reported on stderr and skipped."""
-        from bounce_ml.readers import iter_records
-        from bounce_ml.records import ReadProblem
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[int], None]]:
+    """A progress counter on stderr when it is a terminal; otherwise a no-op."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        for item in iter_records(path, text_column=text_column, text_field=text_field):
-            if isinstance(item, ReadProblem):
-                self.problems += 1
-                where = item.source if item.index is None else f"{item.source}:{item.index}"
-                typer.echo(f"bounce-ml: skipped {where}: {item.reason}", err=True)
-                continue
-            yield {
-                "source": item.source,
-                "index": item.index,
-                "recipient": item.recipient,
-                "status": item.status,
-                "dsn_action": item.action,
-                "remote_mta": item.remote_mta,
-                "text": item.diagnostic,
-                "note": item.note,
-            }
-
-    def predict(self, items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        from bounce_ml.readers import batched
-
-        with self._progress() as advance:
-            for batch in batched(items, BATCH_SIZE):
-                predictions = self.classifier.predict([item["text"] for item in batch])
-                for item, prediction in zip(batch, predictions, strict=True):
-                    self.labels[prediction.label] += 1
-                    self.seen += 1
-                    if prediction.note and prediction.note.startswith("text truncated"):
-                        typer.echo(
-                            f"bounce-ml: warning: item {self.seen}: {prediction.note}", err=True
-                        )
-                    notes = [note for note in (item.get("note"), prediction.note) if note]
-                    yield {**item, **prediction.to_dict(), "note": "; ".join(notes) or None}
-                advance(len(batch))
-
-    @contextmanager
-    def _progress(self) -> Iterator[Any]:
-        if self.quiet or not sys.stderr.isatty():
-            yield lambda n: None
-            return
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        columns = (SpinnerColumn(), TextColumn("{task.completed} classified"), TimeElapsedColumn())
-        with Progress(*columns, transient=True) as progress:
-            task = progress.add_task("classify", total=None)
-            yield lambda n: progress.advance(task, n)
-
-    def summarize(self, written: int) -> None:
-        if self.quiet and not self.problems:
-            return
-        counts = ", ".join(f"{label} {n}" for label, n in self.labels.most_common())
-        typer.echo(
-            f"bounce-ml: {written} classified ({counts}); {self.problems} unreadable", err=True
-        )
+    columns = (SpinnerColumn(), TextColumn("{task.completed} classified"), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("classify", total=None)
+        yield lambda n: progress.advance(task, n)
 
 
 @app.command()
