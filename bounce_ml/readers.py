@@ -105,7 +105,11 @@ def iter_records(
     if path.is_dir() != (kind in ("maildir", "folder")):
         raise ValueError(f"{path} cannot be read as {kind}")
     if path.is_dir():
-        return _read_message_files(_message_files(path, kind))
+        files = _message_files(path, kind)
+        if not files:
+            what = "no messages in cur/ or new/" if kind == "maildir" else "no .eml files"
+            return iter([ReadProblem(str(path), None, f"{what} in this folder")])
+        return _read_message_files(files)
     return _read_file(path, kind, column, field)
 
 

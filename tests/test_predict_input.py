@@ -85,3 +85,10 @@ def test_mbox_that_ends_mid_message_still_yields_what_it_can(tmp_path: Path) -> 
     )
     assert result.exit_code == 0
     assert len(_jsonl(result.output)) >= 1
+
+
+def test_folder_without_messages_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a message", encoding="utf-8")
+    result = runner.invoke(app, ["predict", "--input", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"bounce-ml: skipped {tmp_path}: no .eml files in this folder" in result.output
