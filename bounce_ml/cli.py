@@ -40,6 +40,11 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
+class SplitBy(str, Enum):
+    group = "group"
+    source = "source"
+
+
 class Lang(str, Enum):
     en = "en"
     zh = "zh"
@@ -299,6 +304,13 @@ def evaluate(
     compare: Annotated[
         bool, typer.Option(help="Also compare logistic regression with a calibrated linear SVM.")
     ] = False,
+    split_by: Annotated[
+        SplitBy,
+        typer.Option(
+            help="Keep together in one fold: a wording template (group), or a whole "
+            "server/provider (source) to estimate accuracy on providers never seen."
+        ),
+    ] = SplitBy.group,
 ) -> None:
     """Report accuracy, macro-F1, per-label scores and confusions for rules, model and both."""
     from bounce_ml.evaluation import run_evaluation
@@ -310,6 +322,7 @@ def evaluate(
             model_dir=model or config.MODELS_DIR,
             folds=folds,
             compare=compare,
+            split_by=split_by.value,
         )
     typer.echo(summary)
 

@@ -38,9 +38,27 @@ class OutOfFold:
     fold: np.ndarray  # fold number of each row
 
 
-def grouped_splits(corpus: Corpus, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def split_keys(corpus: Corpus, split_by: str) -> list[str]:
+    """What keeps rows together in one fold.
+
+    ``group``: the wording template. ``source``: the server or provider, to estimate
+    accuracy on providers never seen in training; a template whose rows name several
+    sources goes with the source of its first row, so a template is never split.
+    """
+    if split_by == "group":
+        return corpus.groups
+    first_source: dict[str, str] = {}
+    for row in corpus.rows:
+        first_source.setdefault(row.group, row.source)
+    return [first_source[row.group] for row in corpus.rows]
+
+
+def grouped_splits(
+    corpus: Corpus, folds: int, seed: int, split_by: str = "group"
+) -> list[tuple[np.ndarray, np.ndarray]]:
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(corpus.rows)), corpus.labels, corpus.groups))
+    keys = split_keys(corpus, split_by)
+    return list(splitter.split(np.zeros(len(corpus.rows)), corpus.labels, keys))
 
 
 def _fit_fold(
@@ -55,7 +73,11 @@ def _fit_fold(
 
 
 def out_of_fold(
-    corpus: Corpus, params: dict[str, Any], folds: int, classifier: str = "logreg"
+    corpus: Corpus,
+    params: dict[str, Any],
+    folds: int,
+    classifier: str = "logreg",
+    split_by: str = "group",
 ) -> OutOfFold:
     """Fit one pipeline per fold on the other folds and predict the held-out rows.
 
@@ -65,7 +87,7 @@ def out_of_fold(
 
     classes = sorted(set(corpus.labels))
     texts, labels = np.array(corpus.texts, dtype=object), np.array(corpus.labels)
-    splits = grouped_splits(corpus, folds, params["random_state"])
+    splits = grouped_splits(corpus, folds, params["random_state"], split_by)
     fitted = Parallel(n_jobs=params["cv"]["n_jobs"])(
         delayed(_fit_fold)(
             list(texts[train]), list(labels[train]), list(texts[test]), params, classifier
@@ -181,10 +203,10 @@ class Evaluation:
 
 
 def cross_validate(
-    corpus: Corpus, params: dict[str, Any], folds: int, rules: RuleSet
+    corpus: Corpus, params: dict[str, Any], folds: int, rules: RuleSet, split_by: str = "group"
 ) -> Evaluation:
     """Grouped k-fold evaluation of rules alone, model alone and the combined policy."""
-    oof = out_of_fold(corpus, params, folds)
+    oof = out_of_fold(corpus, params, folds, split_by=split_by)
     matches = rule_matches(corpus.texts, rules)
     y_true = corpus.labels
     candidates = params["policy"]["threshold_candidates"]
@@ -218,9 +240,13 @@ def cross_validate(
         confidence=oof.proba.max(axis=1),
         thresholds=thresholds,
         how=(
-            f"{folds}-fold StratifiedGroupKFold over the corpus `group` column "
-            f"(random_state={params['random_state']}): variants of one template stay in one fold; "
-            "each fold's threshold is chosen on the other folds' out-of-fold predictions"
+            f"{folds}-fold StratifiedGroupKFold (random_state={params['random_state']}) "
+            + (
+                "over the corpus `group` column: variants of one template stay in one fold"
+                if split_by == "group"
+                else "by `source`: each server or provider is held out whole, templates unsplit"
+            )
+            + "; each fold's threshold is chosen on the other folds' out-of-fold predictions"
         ),
     )
 
@@ -250,14 +276,20 @@ def score_file(path: Path, model_dir: Path) -> Evaluation:
     )
 
 
-def svm_macro_f1(corpus: Corpus, params: dict[str, Any], folds: int) -> float:
+def svm_macro_f1(corpus: Corpus, params: dict[str, Any], folds: int, split_by: str) -> float:
     """Grouped-CV macro-F1 of the model alone with a calibrated linear SVM instead."""
-    oof = out_of_fold(corpus, params, folds, "svm")
+    oof = out_of_fold(corpus, params, folds, "svm", split_by)
     return macro_f1(corpus.labels, model_alone(oof.proba, oof.classes), sorted(set(corpus.labels)))
 
 
 def run_evaluation(
-    *, labeled_file: Path | None, out_dir: Path, model_dir: Path, folds: int | None, compare: bool
+    *,
+    labeled_file: Path | None,
+    out_dir: Path,
+    model_dir: Path,
+    folds: int | None,
+    compare: bool,
+    split_by: str = "group",
 ) -> str:
     """Evaluate, write ``report.md``, ``metrics.json`` and ``confusion.png``; return a summary."""
     from bounce_ml.report import render_report, save_heatmap, summary_table
@@ -269,14 +301,14 @@ def run_evaluation(
     if labeled_file is None:
         corpus = load_corpus()
         corpus.raise_problems()
-        evaluation = cross_validate(corpus, params, folds, rules)
+        evaluation = cross_validate(corpus, params, folds, rules, split_by)
     else:
         evaluation = score_file(labeled_file, model_dir)
     metrics = evaluation.metrics()
     if compare and labeled_file is None:
         comparison = {
             "logreg": metrics["model"]["macro_f1"],
-            "svm (calibrated LinearSVC)": svm_macro_f1(corpus, params, folds),
+            "svm (calibrated LinearSVC)": svm_macro_f1(corpus, params, folds, split_by),
         }
     out_dir.mkdir(parents=True, exist_ok=True)
     matrix_labels = [*evaluation.labels, UNKNOWN]

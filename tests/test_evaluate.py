@@ -44,3 +44,14 @@ def test_data_check_passes_on_the_corpus() -> None:
     assert result.exit_code == 0, result.output
     assert "OK: corpus is valid and meets every coverage target" in result.output
     assert "distinct wordings per label x language" in result.output
+
+
+def test_source_split_holds_out_providers_without_splitting_a_template() -> None:
+    from bounce_ml.corpus import load_corpus
+    from bounce_ml.evaluation import grouped_splits, split_keys
+
+    corpus = load_corpus()
+    keys = split_keys(corpus, "source")
+    for train, test in grouped_splits(corpus, 5, 0, "source"):
+        assert not {keys[i] for i in train} & {keys[i] for i in test}
+        assert not {corpus.groups[i] for i in train} & {corpus.groups[i] for i in test}
