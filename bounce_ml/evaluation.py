@@ -253,26 +253,26 @@ def cross_validate(
 
 def score_file(path: Path, model_dir: Path) -> Evaluation:
     """Score a labeled file with the saved model, the rules, and both."""
-    from bounce_ml.classify import Classifier
+    from bounce_ml.artifacts import load_model
 
     corpus = read_labeled_file(path)
     corpus.raise_problems()
-    both = Classifier(model_dir=model_dir)  # an explicit model_dir always loads a model
-    assert both.model is not None
-    keys = [normalize_text(text) for text in corpus.texts]
-    proba = both.model.scorer.predict_proba(keys)
-    combined_predictions = both.predict(corpus.texts)
+    model = load_model(model_dir)
+    rules = default_rules()
+    proba = model.scorer.predict_proba([normalize_text(text) for text in corpus.texts])
+    matches = rule_matches(corpus.texts, rules)
+    classes = model.scorer.classes
     return Evaluation(
         texts=corpus.texts,
         y_true=corpus.labels,
         predictions={
-            "rules": rules_alone([both.rules.best(key) for key in keys]),
-            "model": model_alone(proba, both.model.scorer.classes),
-            "combined": [p.label for p in combined_predictions],
+            "rules": rules_alone(matches),
+            "model": model_alone(proba, classes),
+            "combined": combined(proba, classes, matches, rules, model.threshold),
         },
-        confidence=np.array([p.confidence for p in combined_predictions]),
-        thresholds=[both.model.threshold],
-        how=f"{path} scored with the saved model in {model_dir} (threshold {both.model.threshold})",
+        confidence=proba.max(axis=1),
+        thresholds=[model.threshold],
+        how=f"{path} scored with the saved model in {model_dir} (threshold {model.threshold})",
     )
 
 
