@@ -70,6 +70,12 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+DataDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir", help="Project data folder (corpus, rules, taxonomy, params).", file_okay=False
+    ),
+]
 ModelOption = Annotated[
     Path | None,
     typer.Option(
@@ -264,12 +270,7 @@ def train(
     model: Annotated[
         Path, typer.Option("--model", help="Directory to write the model to.", file_okay=False)
     ] = config.MODELS_DIR,
-    data_dir: Annotated[
-        Path,
-        typer.Option(
-            help="Project data folder (corpus, rules, taxonomy, params).", file_okay=False
-        ),
-    ] = config.DATA_DIR,
+    data_dir: DataDirOption = config.DATA_DIR,
 ) -> None:
     """Retrain the model on data/ plus any --add files and save it with its metadata."""
     from bounce_ml.training import train_model
@@ -329,9 +330,7 @@ def evaluate(
 
 @data_app.command("check")
 def data_check(
-    data_dir: Annotated[
-        Path, typer.Option(help="Project data folder.", file_okay=False)
-    ] = config.DATA_DIR,
+    data_dir: DataDirOption = config.DATA_DIR,
 ) -> None:
     """Validate the corpus and print distinct wordings per label x language and per source."""
     from bounce_ml.datacheck import check_report
@@ -345,9 +344,7 @@ def data_check(
 
 @data_app.command("generate")
 def data_generate(
-    data_dir: Annotated[
-        Path, typer.Option(help="Project data folder.", file_okay=False)
-    ] = config.DATA_DIR,
+    data_dir: DataDirOption = config.DATA_DIR,
 ) -> None:
     """Regenerate data/generated/ from the corpus and data/templates/shapes.toml."""
     from bounce_ml.variants import write_variants
