@@ -53,8 +53,8 @@ def _vary(text: str, rng: random.Random) -> str:
 
 def make_inputs() -> tuple[list[str], list[str]]:
     """A realistic stream (20,000 bounces, 300 wordings, a third Chinese) and distinct wordings."""
-    from bounce_ml.corpus import CHINESE_LANGS, load_corpus
-    from bounce_ml.normalize import normalize_text
+    from bounce_ml.corpus.files import CHINESE_LANGS, load_corpus
+    from bounce_ml.text.normalize import normalize_text
 
     rows = load_corpus().rows
     seen: set[str] = set()
@@ -131,7 +131,7 @@ def measure_training() -> dict[str, float]:
 
 def model_sizes() -> dict[str, float]:
     from bounce_ml import config
-    from bounce_ml.artifacts import PIPELINE_FILE, SCORER_FILE
+    from bounce_ml.predict.artifacts import PIPELINE_FILE, SCORER_FILE
 
     return {
         name: (config.MODELS_DIR / name).stat().st_size / 1e6

@@ -107,7 +107,7 @@ def _output_stream(output: Path | None, overwrite: bool) -> Iterator[TextIO]:
 
 
 def _format_for(fmt: OutputFormat | None, output: Path | None) -> str:
-    from bounce_ml.output import EXTENSIONS
+    from bounce_ml.predict.output import EXTENSIONS
 
     if fmt is not None:
         return fmt.value
@@ -176,9 +176,9 @@ def predict(
     ] = False,
 ) -> None:
     """Classify bounce texts or bounce emails and print label, confidence, action and advice."""
-    from bounce_ml.batch import BatchRun
-    from bounce_ml.classify import Classifier
-    from bounce_ml.output import write_rows
+    from bounce_ml.predict.batch import BatchRun
+    from bounce_ml.predict.classifier import Classifier
+    from bounce_ml.predict.output import write_rows
 
     with user_errors():
         if texts and input_path:
@@ -226,7 +226,7 @@ def labels(
     """List the bounce categories with their code, names, severity and action."""
     import json
 
-    from bounce_ml.taxonomy import default_taxonomy
+    from bounce_ml.labels.taxonomy import default_taxonomy
 
     with user_errors():
         rows = [
@@ -250,7 +250,7 @@ def labels(
     elif fmt is OutputFormat.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        from bounce_ml.output import write_rows
+        from bounce_ml.predict.output import write_rows
 
         write_rows(rows, fmt.value, sys.stdout)
 
@@ -273,7 +273,7 @@ def train(
     data_dir: DataDirOption = config.DATA_DIR,
 ) -> None:
     """Retrain the model on data/ plus any --add files and save it with its metadata."""
-    from bounce_ml.training import train_model
+    from bounce_ml.train.fit import train_model
 
     with user_errors():
         report = train_model(data_dir=data_dir, extra_files=add or [], model_dir=model)
@@ -314,7 +314,7 @@ def evaluate(
     ] = SplitBy.group,
 ) -> None:
     """Report accuracy, macro-F1, per-label scores and confusions for rules, model and both."""
-    from bounce_ml.evaluation import run_evaluation
+    from bounce_ml.train.evaluate import run_evaluation
 
     with user_errors():
         summary = run_evaluation(
@@ -333,7 +333,7 @@ def data_check(
     data_dir: DataDirOption = config.DATA_DIR,
 ) -> None:
     """Validate the corpus and print distinct wordings per label x language and per source."""
-    from bounce_ml.datacheck import check_report
+    from bounce_ml.corpus.check import check_report
 
     with user_errors():
         report, ok = check_report(data_dir)
@@ -347,7 +347,7 @@ def data_generate(
     data_dir: DataDirOption = config.DATA_DIR,
 ) -> None:
     """Regenerate data/generated/ from the corpus and data/templates/shapes.toml."""
-    from bounce_ml.variants import write_variants
+    from bounce_ml.corpus.variants import write_variants
 
     with user_errors():
         path, count = write_variants(data_dir)

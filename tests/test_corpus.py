@@ -2,15 +2,15 @@ from collections import Counter
 from pathlib import Path
 
 from bounce_ml import config
-from bounce_ml.corpus import (
+from bounce_ml.corpus.files import (
     MIN_PER_LABEL,
     coverage,
     label_conflicts,
     load_corpus,
     read_labeled_file,
 )
-from bounce_ml.taxonomy import default_taxonomy
-from bounce_ml.variants import generate_variants, render_variants
+from bounce_ml.corpus.variants import generate_variants, render_variants
+from bounce_ml.labels.taxonomy import default_taxonomy
 
 CORPUS = load_corpus()
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bounce_ml.emails import BrokenMessageError, decode_text, find_status, parse_bounce
-from bounce_ml.taxonomy import default_taxonomy
+from bounce_ml.labels.taxonomy import default_taxonomy
+from bounce_ml.mail.emails import BrokenMessageError, decode_text, find_status, parse_bounce
 from bounce_ml.tomlfile import read_toml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "emails"

@@ -7,11 +7,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bounce_ml import classify
-from bounce_ml.classify import MAX_TEXT_CHARS
 from bounce_ml.cli import app
-from bounce_ml.normalize import normalize_text
-from bounce_ml.taxonomy import default_taxonomy
-from bounce_ml.tokenize import tokenize
+from bounce_ml.labels.taxonomy import default_taxonomy
+from bounce_ml.predict.classifier import MAX_TEXT_CHARS
+from bounce_ml.text.normalize import normalize_text
+from bounce_ml.text.tokenize import tokenize
 
 runner = CliRunner()
 

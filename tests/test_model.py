@@ -8,11 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 from bounce_ml import Classifier, config
-from bounce_ml.artifacts import METADATA_FILE, SCORER_FILE, load_model, load_pipeline
 from bounce_ml.cli import app
-from bounce_ml.corpus import data_hash, load_corpus
+from bounce_ml.corpus.files import data_hash, load_corpus
 from bounce_ml.errors import BounceMLError
-from bounce_ml.normalize import normalize_texts
+from bounce_ml.predict.artifacts import METADATA_FILE, SCORER_FILE, load_model
+from bounce_ml.text.normalize import normalize_texts
+from bounce_ml.train.artifacts import load_pipeline
 
 runner = CliRunner()
 

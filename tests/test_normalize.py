@@ -1,6 +1,6 @@
 import pytest
 
-from bounce_ml.normalize import normalize_text, to_simplified
+from bounce_ml.text.normalize import normalize_text, to_simplified
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
-from bounce_ml.policy import decide
-from bounce_ml.rules import RuleMatch
+from bounce_ml.labels.rules import RuleMatch
+from bounce_ml.predict.policy import decide
 
 STRONG = RuleMatch("uu.phrases", "user_unknown", 50, ("user unknown",), 4)
 WEAK = RuleMatch("uu.code", "user_unknown", 10, ("5.1.1",), 5)

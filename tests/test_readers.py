@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bounce_ml import readers
-from bounce_ml.readers import batched, iter_records, split_mbox
-from bounce_ml.records import BounceRecord, ReadProblem
+from bounce_ml.mail import readers
+from bounce_ml.mail.readers import batched, iter_records, split_mbox
+from bounce_ml.mail.records import BounceRecord, ReadProblem
 from bounce_ml.tomlfile import read_toml
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from bounce_ml.errors import BounceMLError
-from bounce_ml.normalize import normalize_text
-from bounce_ml.rules import default_rules, load_rules
+from bounce_ml.labels.rules import default_rules, load_rules
+from bounce_ml.text.normalize import normalize_text
 
 # One canonical positive per label (Sisimai-style table test).
 CANONICAL = {
@@ -34,7 +34,7 @@ def test_canonical_text_of_each_label(label: str, text: str) -> None:
 
 
 def test_every_trainable_label_has_a_canonical_case() -> None:
-    from bounce_ml.taxonomy import default_taxonomy
+    from bounce_ml.labels.taxonomy import default_taxonomy
 
     assert set(CANONICAL) == set(default_taxonomy().trainable)
 

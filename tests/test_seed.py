@@ -3,9 +3,9 @@
 import pytest
 
 from bounce_ml import config
-from bounce_ml.corpus import read_labeled_file
-from bounce_ml.normalize import normalize_text
-from bounce_ml.rules import default_rules
+from bounce_ml.corpus.files import read_labeled_file
+from bounce_ml.labels.rules import default_rules
+from bounce_ml.text.normalize import normalize_text
 
 SEED = read_labeled_file(config.CORPUS_DIR / "seed.csv")
 

@@ -4,7 +4,7 @@ import pytest
 
 from bounce_ml import config
 from bounce_ml.errors import BounceMLError
-from bounce_ml.taxonomy import default_taxonomy, load_taxonomy
+from bounce_ml.labels.taxonomy import default_taxonomy, load_taxonomy
 
 SPEC_LABELS = {
     "user_unknown",

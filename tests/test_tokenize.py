@@ -1,8 +1,8 @@
 import subprocess
 import sys
 
-from bounce_ml.normalize import normalize_text
-from bounce_ml.tokenize import tokenize
+from bounce_ml.text.normalize import normalize_text
+from bounce_ml.text.tokenize import tokenize
 
 
 def test_mixed_chinese_and_english_line() -> None:
@@ -17,7 +17,7 @@ def test_codes_and_placeholders_stay_whole() -> None:
 
 
 def test_jieba_is_silent_in_a_fresh_process() -> None:
-    code = "from bounce_ml.tokenize import tokenize; print(tokenize('邮件被退回'))"
+    code = "from bounce_ml.text.tokenize import tokenize; print(tokenize('邮件被退回'))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr == ""
     assert done.stdout.strip() == "['邮件', '被', '退回']"

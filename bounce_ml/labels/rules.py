@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bounce_ml import config
 from bounce_ml.errors import BounceMLError
-from bounce_ml.taxonomy import UNKNOWN, Taxonomy, default_taxonomy
+from bounce_ml.labels.taxonomy import UNKNOWN, Taxonomy, default_taxonomy
 from bounce_ml.tomlfile import read_toml
 
 

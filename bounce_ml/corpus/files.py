@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bounce_ml import config
 from bounce_ml.errors import BounceMLError
-from bounce_ml.normalize import normalize_text
-from bounce_ml.taxonomy import UNKNOWN, Taxonomy, default_taxonomy
+from bounce_ml.labels.taxonomy import UNKNOWN, Taxonomy, default_taxonomy
+from bounce_ml.text.normalize import normalize_text
 
 COLUMNS = ("text", "label", "lang", "source", "group")
 REQUIRED_COLUMNS = ("text", "label")

@@ -2,7 +2,7 @@
 
 scikit-learn takes about a second to import, more than the whole budget for one
 ``bounce-ml predict`` call. Training produces a scikit-learn ``Pipeline``
-(``bounce_ml/model.py``); :func:`bounce_ml.model.compile_scorer` copies its
+(``bounce_ml/train/pipeline.py``); :func:`bounce_ml.train.pipeline.compile_scorer` copies its
 vocabularies, IDF weights and coefficients into a :class:`LinearScorer`, which
 computes the same probabilities with numpy alone. ``tests/test_model.py`` checks
 that the two agree on the whole corpus.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bounce_ml.tokenize import tokenize
+from bounce_ml.text.tokenize import tokenize
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char_wb analyzer
 _is_known = partial(is_not, None)  # a vocabulary lookup that found a column

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bounce_ml.rules import RuleMatch
-from bounce_ml.taxonomy import UNKNOWN
+from bounce_ml.labels.rules import RuleMatch
+from bounce_ml.labels.taxonomy import UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import io
 import random
 from pathlib import Path
 
-from bounce_ml.corpus import CHINESE_LANGS, COLUMNS, LabeledText, read_labeled_file
+from bounce_ml.corpus.files import CHINESE_LANGS, COLUMNS, LabeledText, read_labeled_file
 from bounce_ml.errors import BounceMLError
 from bounce_ml.tomlfile import read_toml
 

@@ -10,9 +10,11 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
-from bounce_ml.artifacts import save_model
-from bounce_ml.corpus import Corpus, corpus_files, data_hash, load_corpus
-from bounce_ml.evaluation import (
+from bounce_ml.corpus.files import Corpus, corpus_files, data_hash, load_corpus
+from bounce_ml.labels.rules import load_rules
+from bounce_ml.labels.taxonomy import load_taxonomy
+from bounce_ml.train.artifacts import save_model
+from bounce_ml.train.evaluate import (
     choose_threshold,
     combined,
     model_alone,
@@ -21,9 +23,7 @@ from bounce_ml.evaluation import (
     rules_alone,
     scores,
 )
-from bounce_ml.model import build_pipeline, compile_scorer, load_params
-from bounce_ml.rules import load_rules
-from bounce_ml.taxonomy import load_taxonomy
+from bounce_ml.train.pipeline import build_pipeline, compile_scorer, load_params
 
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "jieba", "opencc", "joblib", "pandas")
 

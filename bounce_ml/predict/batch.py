@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from bounce_ml.classify import Classifier
-from bounce_ml.readers import batched, iter_records
-from bounce_ml.records import ReadProblem
+from bounce_ml.mail.readers import batched, iter_records
+from bounce_ml.mail.records import ReadProblem
+from bounce_ml.predict.classifier import Classifier
 
 BATCH_SIZE = 2_000
 

@@ -19,12 +19,12 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
 
-from bounce_ml.corpus import Corpus, load_corpus, read_labeled_file
-from bounce_ml.model import build_pipeline, load_params
-from bounce_ml.normalize import normalize_text
-from bounce_ml.policy import decide
-from bounce_ml.rules import RuleMatch, RuleSet, default_rules
-from bounce_ml.taxonomy import UNKNOWN
+from bounce_ml.corpus.files import Corpus, load_corpus, read_labeled_file
+from bounce_ml.labels.rules import RuleMatch, RuleSet, default_rules
+from bounce_ml.labels.taxonomy import UNKNOWN
+from bounce_ml.predict.policy import decide
+from bounce_ml.text.normalize import normalize_text
+from bounce_ml.train.pipeline import build_pipeline, load_params
 
 SYSTEMS = ("rules", "model", "combined")
 
@@ -253,7 +253,7 @@ def cross_validate(
 
 def score_file(path: Path, model_dir: Path) -> Evaluation:
     """Score a labeled file with the saved model, the rules, and both."""
-    from bounce_ml.artifacts import load_model
+    from bounce_ml.predict.artifacts import load_model
 
     corpus = read_labeled_file(path)
     corpus.raise_problems()
@@ -292,7 +292,7 @@ def run_evaluation(
     split_by: str = "group",
 ) -> str:
     """Evaluate, write ``report.md``, ``metrics.json`` and ``confusion.png``; return a summary."""
-    from bounce_ml.report import render_report, save_heatmap, summary_table
+    from bounce_ml.train.report import render_report, save_heatmap, summary_table
 
     params = load_params()
     rules = default_rules()

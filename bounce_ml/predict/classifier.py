@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any, overload
 
 from bounce_ml import config
-from bounce_ml.artifacts import LoadedModel, has_model, load_model
-from bounce_ml.normalize import normalize_text
-from bounce_ml.policy import Decision, decide
-from bounce_ml.rules import RuleSet, default_rules
-from bounce_ml.taxonomy import Taxonomy, default_taxonomy
+from bounce_ml.labels.rules import RuleSet, default_rules
+from bounce_ml.labels.taxonomy import Taxonomy, default_taxonomy
+from bounce_ml.predict.artifacts import LoadedModel, has_model, load_model
+from bounce_ml.predict.policy import Decision, decide
+from bounce_ml.text.normalize import normalize_text
 
 # Bounce wording is short; anything longer is a whole message or junk. Texts are
 # cut to this many characters before normalising, so a 50 MB line cannot stall a run.

@@ -25,7 +25,7 @@ from html.parser import HTMLParser
 
 from charset_normalizer import from_bytes
 
-from bounce_ml.records import BounceRecord
+from bounce_ml.mail.records import BounceRecord
 
 __all__ = ["BrokenMessageError", "decode_text", "find_status", "parse_bounce"]
 

@@ -30,8 +30,8 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from bounce_ml.emails import BrokenMessageError, find_status, parse_bounce
-from bounce_ml.records import BounceRecord, ReadProblem
+from bounce_ml.mail.emails import BrokenMessageError, find_status, parse_bounce
+from bounce_ml.mail.records import BounceRecord, ReadProblem
 
 __all__ = ["INPUT_FORMATS", "batched", "iter_records", "split_mbox"]
 

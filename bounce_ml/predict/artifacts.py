@@ -1,4 +1,4 @@
-"""Saving and loading a trained model directory, verified by SHA-256.
+"""Loading a trained model directory for prediction, verified by SHA-256.
 
 A model directory holds ``scorer.npz`` (what prediction uses), ``pipeline.joblib``
 (the scikit-learn pipeline, for evaluation and inspection) and ``metadata.json``
@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bounce_ml.errors import BounceMLError
-from bounce_ml.scorer import LinearScorer
-from bounce_ml.taxonomy import Taxonomy, default_taxonomy
+from bounce_ml.labels.taxonomy import Taxonomy, default_taxonomy
+from bounce_ml.predict.scorer import LinearScorer
 
 SCORER_FILE = "scorer.npz"
 PIPELINE_FILE = "pipeline.joblib"
 METADATA_FILE = "metadata.json"
-PREVIOUS_DIR = "previous"
 
 
 def sha256_file(path: Path) -> str:
@@ -92,47 +88,3 @@ def load_model(model_dir: Path, taxonomy: Taxonomy | None = None) -> LoadedModel
             f"{model_dir}: model predicts label {unknown[0]!r}, which the taxonomy does not have"
         )
     return LoadedModel(scorer, metadata)
-
-
-def load_pipeline(model_dir: Path) -> Any:
-    """The scikit-learn pipeline of a model directory, after checking its hash."""
-    import joblib  # imported here: only evaluation needs it
-
-    metadata = read_metadata(model_dir)
-    return joblib.load(verified_path(model_dir, PIPELINE_FILE, metadata))
-
-
-def save_model(
-    model_dir: Path, scorer: LinearScorer, pipeline: Any, metadata: dict[str, Any]
-) -> None:
-    """Write a model directory so that an interruption never leaves a broken model in place.
-
-    The files are first written to a staging directory. The old model is moved
-    to ``previous/`` metadata first, so at every moment either ``metadata.json``
-    is absent (no model: refused clearly) or it matches the files beside it.
-    """
-    import joblib
-
-    model_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
-    try:
-        scorer.save(staging / SCORER_FILE)
-        joblib.dump(pipeline, staging / PIPELINE_FILE, compress=3)
-        metadata = {
-            **metadata,
-            "files": {name: sha256_file(staging / name) for name in (SCORER_FILE, PIPELINE_FILE)},
-        }
-        (staging / METADATA_FILE).write_text(
-            json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        if has_model(model_dir):
-            previous = model_dir / PREVIOUS_DIR
-            shutil.rmtree(previous, ignore_errors=True)
-            previous.mkdir()
-            for name in (METADATA_FILE, SCORER_FILE, PIPELINE_FILE):
-                if (model_dir / name).exists():
-                    os.replace(model_dir / name, previous / name)
-        for name in (SCORER_FILE, PIPELINE_FILE, METADATA_FILE):
-            os.replace(staging / name, model_dir / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

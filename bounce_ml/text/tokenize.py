@@ -10,7 +10,7 @@ import logging
 import re
 from functools import cache, lru_cache
 
-from bounce_ml.normalize import CJK
+from bounce_ml.text.normalize import CJK
 
 # One alternative per token kind; order matters: placeholders and status codes
 # must be taken whole before the generic word pattern splits them.

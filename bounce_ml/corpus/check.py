@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bounce_ml.corpus import LANGS, MIN_PER_LABEL, corpus_files, coverage, load_corpus
-from bounce_ml.taxonomy import load_taxonomy
+from bounce_ml.corpus.files import LANGS, MIN_PER_LABEL, corpus_files, coverage, load_corpus
+from bounce_ml.labels.taxonomy import load_taxonomy
 
 # Coverage targets of the corpus issue, counted on distinct normalised wordings.
 MIN_TOTAL = 2_000

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bounce_ml.evaluation import SYSTEMS, Evaluation
+from bounce_ml.train.evaluate import SYSTEMS, Evaluation
 
 
 def summary_table(metrics: dict[str, Any]) -> str:

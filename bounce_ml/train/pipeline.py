@@ -18,9 +18,9 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
 from bounce_ml import config
-from bounce_ml.normalize import normalize_texts
-from bounce_ml.scorer import FeatureBlock, LinearScorer
-from bounce_ml.tokenize import tokenize
+from bounce_ml.predict.scorer import FeatureBlock, LinearScorer
+from bounce_ml.text.normalize import normalize_texts
+from bounce_ml.text.tokenize import tokenize
 from bounce_ml.tomlfile import read_toml
 
 CLASSIFIERS = ("logreg", "svm")

@@ -1,0 +1,1 @@
+"""The labeled corpus: reading, checking and generating variants."""

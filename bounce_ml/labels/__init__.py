@@ -1,0 +1,1 @@
+"""The label set and the rules: knowledge kept as data files in data/."""

@@ -1,0 +1,1 @@
+"""Reading bounce emails and batch files into records."""

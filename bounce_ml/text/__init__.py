@@ -1,0 +1,1 @@
+"""Text normalisation and tokenisation, shared by rules, training and prediction."""

@@ -1,0 +1,69 @@
+"""Saving a trained model directory, and loading its scikit-learn pipeline.
+
+Kept apart from `bounce_ml.predict.artifacts` because both need joblib, which
+prediction never imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from bounce_ml.predict.artifacts import (
+    METADATA_FILE,
+    PIPELINE_FILE,
+    SCORER_FILE,
+    has_model,
+    read_metadata,
+    sha256_file,
+    verified_path,
+)
+from bounce_ml.predict.scorer import LinearScorer
+
+PREVIOUS_DIR = "previous"
+
+
+def load_pipeline(model_dir: Path) -> Any:
+    """The scikit-learn pipeline of a model directory, after checking its hash."""
+    metadata = read_metadata(model_dir)
+    return joblib.load(verified_path(model_dir, PIPELINE_FILE, metadata))
+
+
+def save_model(
+    model_dir: Path, scorer: LinearScorer, pipeline: Any, metadata: dict[str, Any]
+) -> None:
+    """Write a model directory so that an interruption never leaves a broken model in place.
+
+    The files are first written to a staging directory. The old model is moved
+    to ``previous/`` metadata first, so at every moment either ``metadata.json``
+    is absent (no model: refused clearly) or it matches the files beside it.
+    """
+    model_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
+    try:
+        scorer.save(staging / SCORER_FILE)
+        joblib.dump(pipeline, staging / PIPELINE_FILE, compress=3)
+        metadata = {
+            **metadata,
+            "files": {name: sha256_file(staging / name) for name in (SCORER_FILE, PIPELINE_FILE)},
+        }
+        (staging / METADATA_FILE).write_text(
+            json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        if has_model(model_dir):
+            previous = model_dir / PREVIOUS_DIR
+            shutil.rmtree(previous, ignore_errors=True)
+            previous.mkdir()
+            for name in (METADATA_FILE, SCORER_FILE, PIPELINE_FILE):
+                if (model_dir / name).exists():
+                    os.replace(model_dir / name, previous / name)
+        for name in (SCORER_FILE, PIPELINE_FILE, METADATA_FILE):
+            os.replace(staging / name, model_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
