@@ -31,6 +31,10 @@ data_app = typer.Typer(
     help="Check and regenerate the labeled corpus in data/.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+feedback_app = typer.Typer(
+    help="Labels you taught bounce-ml, kept in the feedback store.", no_args_is_help=True
+)
+app.add_typer(feedback_app, name="feedback")
 
 
 class OutputFormat(str, Enum):
@@ -84,6 +88,22 @@ ModelOption = Annotated[
         file_okay=False,
     ),
 ]
+
+FeedbackOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--feedback",
+        help="Feedback store (SQLite) file; default $BOUNCE_ML_FEEDBACK or "
+        "~/.local/share/bounce-ml/feedback.sqlite3.",
+        dir_okay=False,
+    ),
+]
+
+
+def _feedback_path(path: Path | None) -> Path:
+    from bounce_ml.feedback.store import default_feedback_path
+
+    return path or default_feedback_path()
 
 
 @contextmanager
@@ -352,3 +372,86 @@ def data_generate(
     with user_errors():
         path, count = write_variants(data_dir)
     typer.echo(f"wrote {count} rows to {path}")
+
+
+@app.command()
+def review(
+    input_path: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            "-i",
+            help="An .eml, mbox, Maildir or folder of .eml, CSV, JSONL or text file; '-' is stdin.",
+        ),
+    ],
+    feedback: FeedbackOption = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the whole review queue to this CSV, with a label column to fill in."
+        ),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace --export if it already exists.")] = False,
+    below: Annotated[
+        float,
+        typer.Option(help="Queue answers whose top model probability is below this.", min=0, max=1),
+    ] = 0.6,
+    limit: Annotated[int, typer.Option(help="Wordings of the queue to print.", min=0)] = 20,
+    text_column: Annotated[str, typer.Option(help="CSV column holding the bounce text.")] = "text",
+    text_field: Annotated[str, typer.Option(help="JSONL field holding the bounce text.")] = "text",
+    model: ModelOption = None,
+) -> None:
+    """Classify a batch and queue the unsure and unknown answers for a person to label."""
+    from bounce_ml.feedback.review import queue_for_review, queue_table
+    from bounce_ml.feedback.sheets import write_queue
+    from bounce_ml.feedback.store import FeedbackStore
+    from bounce_ml.predict.batch import BatchRun
+    from bounce_ml.predict.classifier import Classifier
+
+    with user_errors():
+        classifier = Classifier(model_dir=model)
+        rows = BatchRun(classifier, report=_warn).read(
+            input_path, text_column=text_column, text_field=text_field
+        )
+        with FeedbackStore(_feedback_path(feedback)) as store:
+            run = queue_for_review(store, classifier, rows, below)
+            queue = store.review_queue(limit=None if export else limit)
+            if export is not None:
+                with _output_stream(export, overwrite) as stream:
+                    write_queue(queue, stream)
+            waiting = store.counts()[1]
+            typer.echo(
+                f"{run.classified} classified, {run.queued} queued for review in {store.path}; "
+                f"{waiting} rows wait, most frequent wordings first:"
+            )
+        typer.echo(queue_table(queue[:limit]))
+        if export is not None:
+            typer.echo(
+                f"wrote {len(queue)} wordings to {export}: fill in the label column, then "
+                f"`bounce-ml feedback import {export}`"
+            )
+
+
+@feedback_app.command("import")
+def feedback_import(
+    sheet: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with text and label columns (UTF-8, GBK or Big5).", dir_okay=False
+        ),
+    ],
+    feedback: FeedbackOption = None,
+    author: Annotated[str | None, typer.Option(help="Who labeled the sheet.")] = None,
+) -> None:
+    """Store the labels of a sheet: a filled-in `review --export` or any text,label CSV."""
+    from bounce_ml.feedback.sheets import import_sheet
+    from bounce_ml.feedback.store import FeedbackStore
+
+    with user_errors(), FeedbackStore(_feedback_path(feedback)) as store:
+        result = import_sheet(store, sheet, author=author)
+        labeled, queued = store.counts()
+        typer.echo(
+            f"imported {result.labeled} labeled rows from {sheet} ({result.encoding}); "
+            f"{result.blank} rows without a label skipped; {store.path} now holds "
+            f"{labeled} labeled rows, {queued} waiting for review"
+        )

@@ -21,6 +21,8 @@ MAX_TEXT_CHARS = 10_000
 # Distinct normalised wordings remembered across batches (a mail log repeats a few
 # hundred templates with different addresses; each is classified once).
 CACHE_SIZE = 100_000
+# How many of the model's most probable labels a Prediction carries (for review).
+TOP_LABELS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +42,26 @@ class Prediction:
     rule_id: str | None
     evidence: tuple[str, ...]
     note: str | None = None
+    # The model's most probable labels with their probabilities, best first
+    # (empty without a model). Not part of the output rows.
+    top_labels: tuple[tuple[str, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON/CSV output (evidence joined by ``; ``)."""
         row = asdict(self)
+        del row["top_labels"]
         row["evidence"] = "; ".join(self.evidence)
         row["confidence"] = round(self.confidence, 4)
         return row
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """What the classifier remembers per distinct normalised wording."""
+
+    decision: Decision
+    evidence: tuple[str, ...]
+    top_labels: tuple[tuple[str, float], ...]
 
 
 class Classifier:
@@ -77,7 +92,7 @@ class Classifier:
             directory = model_dir or config.MODELS_DIR
             if model_dir is not None or has_model(directory):
                 self.model = load_model(directory, self.taxonomy)
-        self._cache: dict[str, tuple[Decision, tuple[str, ...]]] = {}
+        self._cache: dict[str, _Scored] = {}
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify a batch of texts, in order; identical normalised wordings are scored once."""
@@ -93,17 +108,17 @@ class Classifier:
             for text, key in zip(texts, keys, strict=True)
         ]
 
-    def _decide(self, keys: list[str]) -> list[tuple[Decision, tuple[str, ...]]]:
+    def _decide(self, keys: list[str]) -> list[_Scored]:
         model = self.model
         rows = [model.scorer.row(key) for key in keys] if model else []
         probabilities = model.scorer.proba_of_rows(rows) if model else None
         results = []
         for i, key in enumerate(keys):
-            model_label, model_confidence = None, 0.0
+            model_label, model_confidence, top = None, 0.0, ()
             if model is not None:
-                best = int(probabilities[i].argmax())
-                model_label = model.scorer.classes[best]
-                model_confidence = float(probabilities[i, best])
+                order = probabilities[i].argsort()[::-1][:TOP_LABELS]
+                top = tuple((model.scorer.classes[j], float(probabilities[i, j])) for j in order)
+                model_label, model_confidence = top[0]
             # A confident model can only be overruled by an override rule, so only
             # those are searched then; all rules run when the model is unsure.
             unsure = model is None or model_confidence < model.threshold
@@ -121,13 +136,11 @@ class Classifier:
                 evidence = tuple(model.scorer.top_features(rows[i], decision.label))
             else:
                 evidence = decision.rule.words if decision.rule else ()
-            results.append((decision, evidence))
+            results.append(_Scored(decision, evidence, top))
         return results
 
-    def _prediction(
-        self, text: str, decided: tuple[Decision, tuple[str, ...]], *, truncated: bool
-    ) -> Prediction:
-        decision, evidence = decided
+    def _prediction(self, text: str, scored: _Scored, *, truncated: bool) -> Prediction:
+        decision = scored.decision
         label = self.taxonomy[decision.label]
         return Prediction(
             text=text[:MAX_TEXT_CHARS],
@@ -141,8 +154,9 @@ class Classifier:
             advice=label.advice(self.lang),
             decided_by=decision.decided_by,
             rule_id=decision.rule.rule_id if decision.rule else None,
-            evidence=evidence,
+            evidence=scored.evidence,
             note=_note(text, truncated),
+            top_labels=scored.top_labels,
         )
 
 

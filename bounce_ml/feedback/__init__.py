@@ -1,0 +1,1 @@
+"""The feedback loop: stored corrections, the review queue, importing labeled sheets."""
