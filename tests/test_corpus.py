@@ -3,6 +3,7 @@ from pathlib import Path
 
 from bounce_ml import config
 from bounce_ml.corpus.files import (
+    LANGS,
     MIN_PER_LABEL,
     coverage,
     label_conflicts,
@@ -64,7 +65,8 @@ def test_bad_rows_are_reported_with_file_and_line(tmp_path: Path) -> None:
     assert problems == [
         f"{path}:3: empty text",
         f"{path}:4: unknown label 'no_such_label'",
-        f"{path}:5: unknown lang 'klingon' (expected one of en, zh-Hans, zh-Hant, mixed)",
+        f"{path}:5: unknown lang 'klingon' (expected one of en, zh-Hans, zh-Hant, mixed, ja, ko, "
+        "ru, de, fr, es, pt, it, ar)",
         f"{path}:6: wrong number of fields",
     ]
 
@@ -82,5 +84,5 @@ def test_missing_column_and_bad_encoding(tmp_path: Path) -> None:
 
 def test_every_row_has_a_known_language_and_source() -> None:
     langs = Counter(row.lang for row in CORPUS.rows)
-    assert set(langs) <= {"en", "zh-Hans", "zh-Hant", "mixed"}
+    assert set(langs) == set(LANGS)  # every language has rows, and no other
     assert all(row.source and row.group for row in CORPUS.rows)

@@ -20,7 +20,7 @@ from bounce_ml.text.normalize import normalize_text
 
 COLUMNS = ("text", "label", "lang", "source", "group")
 REQUIRED_COLUMNS = ("text", "label")
-LANGS = ("en", "zh-Hans", "zh-Hant", "mixed")
+LANGS = ("en", "zh-Hans", "zh-Hant", "mixed", "ja", "ko", "ru", "de", "fr", "es", "pt", "it", "ar")
 CHINESE_LANGS = ("zh-Hans", "zh-Hant", "mixed")
 MIN_PER_LABEL = 60
 
