@@ -148,10 +148,13 @@ def _text_items(texts: list[str]) -> Iterator[dict[str, Any]]:
     if sys.stdin is None or sys.stdin.isatty():
         raise BounceMLError("nothing to classify: give TEXT, --input PATH, or pipe text on stdin")
     read_any = False
-    for line in sys.stdin:
+    # Bytes that are not UTF-8 become lone surrogates here; the writer replaces them and
+    # notes it in the row (as it does for argv, which Python decodes the same way).
+    for raw in sys.stdin.buffer:
+        line = raw.decode("utf-8", errors="surrogateescape")
         if line.strip():
             read_any = True
-            yield {"text": line.rstrip("\n")}
+            yield {"text": line.rstrip("\r\n")}
     if not read_any:
         raise BounceMLError("nothing to classify: standard input was empty")
 

@@ -1,9 +1,10 @@
-"""Writing prediction rows as a table, JSON, JSON lines or CSV."""
+"""Writing prediction rows as a table, JSON, JSON lines or CSV, always as valid UTF-8."""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
@@ -15,10 +16,19 @@ EXTENSIONS = {
     ".csv": "csv",
     ".txt": "table",
 }
+# Lone surrogates cannot be written as UTF-8. Python makes them from bytes that are not
+# UTF-8 (in argv, standard input, file names) and JSON makes them from "\udc80" escapes.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+REPLACED_NOTE = "invalid characters replaced by U+FFFD"
 
 
 def write_rows(rows: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
-    """Write rows in ``fmt``; streams for jsonl and csv. Returns the number of rows."""
+    """Write rows in ``fmt``; streams for jsonl and csv. Returns the number of rows.
+
+    A row with characters that cannot be written as UTF-8 gets them replaced by U+FFFD
+    and says so in its ``note``, so one bad row never stops the others.
+    """
+    rows = map(_writable, rows)
     if fmt == "jsonl":
         return _count(out.write(json.dumps(row, ensure_ascii=False) + "\n") for row in rows)
     if fmt == "csv":
@@ -30,6 +40,15 @@ def write_rows(rows: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
     else:
         _write_table(materialised, out)
     return len(materialised)
+
+
+def _writable(row: dict[str, Any]) -> dict[str, Any]:
+    if not any(isinstance(v, str) and _SURROGATES.search(v) for v in row.values()):
+        return row
+    fixed = {k: _SURROGATES.sub("\ufffd", v) if isinstance(v, str) else v for k, v in row.items()}
+    if "note" in fixed:
+        fixed["note"] = "; ".join(note for note in (fixed["note"], REPLACED_NOTE) if note)
+    return fixed
 
 
 def _count(iterator: Iterator[Any]) -> int:
