@@ -197,6 +197,13 @@ def predict(
     strict: Annotated[
         bool, typer.Option(help="Exit non-zero if any message or row could not be read.")
     ] = False,
+    escape_formulas: Annotated[
+        bool,
+        typer.Option(
+            help="In CSV output, prefix cells starting with = + - @ with ' so that a "
+            "spreadsheet shows them as text instead of running them as formulas."
+        ),
+    ] = True,
 ) -> None:
     """Classify bounce texts or bounce emails and print label, confidence, action and advice."""
     from bounce_ml.predict.batch import BatchRun
@@ -215,7 +222,8 @@ def predict(
         out_format = _format_for(fmt, output)
         quiet = quiet or (output is None and input_path is None)
         with _output_stream(output, overwrite) as stream, _progress(quiet) as advance:
-            written = write_rows(run.predict(items, on_batch=advance), out_format, stream)
+            predictions = run.predict(items, on_batch=advance)
+            written = write_rows(predictions, out_format, stream, escape_formulas=escape_formulas)
         if not quiet or run.problems:
             _warn(run.summary(written))
         if written == 0 or (strict and run.problems):

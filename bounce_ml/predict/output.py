@@ -20,19 +20,26 @@ EXTENSIONS = {
 # UTF-8 (in argv, standard input, file names) and JSON makes them from "\udc80" escapes.
 _SURROGATES = re.compile("[\ud800-\udfff]")
 REPLACED_NOTE = "invalid characters replaced by U+FFFD"
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...)).
+# OWASP's CSV injection guidance: prefix such a cell with a single quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_rows(rows: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> int:
+def write_rows(
+    rows: Iterable[dict[str, Any]], fmt: str, out: TextIO, *, escape_formulas: bool = True
+) -> int:
     """Write rows in ``fmt``; streams for jsonl and csv. Returns the number of rows.
 
     A row with characters that cannot be written as UTF-8 gets them replaced by U+FFFD
-    and says so in its ``note``, so one bad row never stops the others.
+    and says so in its ``note``, so one bad row never stops the others. In CSV, cells that
+    a spreadsheet would run as formulas are prefixed with ``'`` unless ``escape_formulas``
+    is False (for programs that read the CSV).
     """
     rows = map(_writable, rows)
     if fmt == "jsonl":
         return _count(out.write(json.dumps(row, ensure_ascii=False) + "\n") for row in rows)
     if fmt == "csv":
-        return _write_csv(rows, out)
+        return _write_csv(map(_without_formulas, rows) if escape_formulas else rows, out)
     materialised = list(rows)
     if fmt == "json":
         json.dump(materialised, out, ensure_ascii=False, indent=2)
@@ -49,6 +56,13 @@ def _writable(row: dict[str, Any]) -> dict[str, Any]:
     if "note" in fixed:
         fixed["note"] = "; ".join(note for note in (fixed["note"], REPLACED_NOTE) if note)
     return fixed
+
+
+def _without_formulas(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+        for key, value in row.items()
+    }
 
 
 def _count(iterator: Iterator[Any]) -> int:
