@@ -7,9 +7,7 @@ code 1 (2 for a wrong command line), never a traceback.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -108,22 +106,14 @@ def _feedback_path(path: Path | None) -> Path:
 
 @contextmanager
 def _output_stream(output: Path | None, overwrite: bool) -> Iterator[TextIO]:
-    """Standard output, or a file written atomically (temporary file, then rename)."""
+    """Standard output, or the --output file (see `bounce_ml.outputfile`)."""
     if output is None:
         yield sys.stdout
         return
-    if output.exists() and not overwrite:
-        raise BounceMLError(f"{output}: already exists (use --overwrite to replace it)")
-    if not output.parent.is_dir():
-        raise BounceMLError(f"{output}: folder {output.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-        os.replace(temporary, output)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    from bounce_ml.outputfile import output_file
+
+    with output_file(output, overwrite=overwrite) as stream:
+        yield stream
 
 
 def _format_for(fmt: OutputFormat | None, output: Path | None) -> str:
