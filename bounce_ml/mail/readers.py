@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from functools import partial
@@ -50,6 +51,7 @@ _FORMAT_BY_SUFFIX = {
     ".ndjson": "jsonl",
 }
 _LINE_TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes, skipped"
+_LINK_OUT = "outside the folder; not followed"
 _MESSAGE_CUT = f"message cut to {MAX_MESSAGE_BYTES} bytes, or a line in it to {MAX_LINE_BYTES}"
 
 T = TypeVar("T")
@@ -106,7 +108,7 @@ def iter_records(
         raise ValueError(f"{path} cannot be read as {kind}")
     if path.is_dir():
         files = _message_files(path, kind)
-        if not files:
+        if not any(isinstance(item, Path) for item in files):
             what = "no messages in cur/ or new/" if kind == "maildir" else "no .eml files"
             return iter([ReadProblem(str(path), None, f"{what} in this folder")])
         return _read_message_files(files)
@@ -200,29 +202,56 @@ def _read_stream(
         yield from _read_text(stream, source)
 
 
-def _message_files(folder: Path, kind: str) -> list[Path]:
+def _message_files(folder: Path, kind: str) -> list[Path | ReadProblem]:
+    """The message files of a folder in path order, and a problem for each symbolic link
+    that leads out of it: a link must not smuggle another file's contents into the output."""
+    root = folder.resolve()
+
+    def outside(path: Path) -> bool:
+        return path.is_symlink() and not path.resolve().is_relative_to(root)
+
     if kind == "maildir":
-        candidates = [
-            path
-            for subfolder in (folder / "cur", folder / "new")
-            if subfolder.is_dir()
-            for path in sorted(subfolder.iterdir())
+        subfolders = [folder / "cur", folder / "new"]
+        candidates = [p for p in subfolders if outside(p)] + [
+            path for p in subfolders if p.is_dir() and not outside(p) for path in p.iterdir()
         ]
-    else:
-        candidates = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".eml")
-    # Mail programs keep their own bookkeeping in dot files.
-    return [path for path in candidates if path.is_file() and not path.name.startswith(".")]
+    else:  # os.walk does not descend into linked folders
+        candidates = [
+            Path(top, name) for top, dirs, files in os.walk(folder) for name in dirs + files
+        ]
+    items: list[Path | ReadProblem] = []
+    for path in sorted(candidates):
+        is_message = kind == "maildir" or path.suffix.lower() == ".eml"
+        if outside(path) and (path.is_dir() or is_message):
+            what = "folder" if path.is_dir() else "file"
+            items.append(ReadProblem(str(path), None, f"symbolic link to a {what} {_LINK_OUT}"))
+        # Mail programs keep their own bookkeeping in dot files.
+        elif is_message and path.is_file() and not path.name.startswith("."):
+            items.append(path)
+    return items
 
 
-def _read_message_files(files: list[Path]) -> Iterator[_Item]:
-    for index, path in enumerate(files):
+def _read_message_files(files: list[Path | ReadProblem]) -> Iterator[_Item]:
+    index = 0
+    for path in files:
+        if isinstance(path, ReadProblem):
+            yield path
+            continue
         try:
-            with path.open("rb") as stream:
+            with _open_regular(path) as stream:
                 message, cut = _read_message(stream)
         except OSError as error:
             yield ReadProblem(str(path), index, f"cannot read the file: {error.strerror}")
-            continue
-        yield from _message_items(message, str(path), index, cut=cut)
+        else:
+            yield from _message_items(message, str(path), index, cut=cut)
+        index += 1
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """Open a message file (or what a link inside the folder points to), refusing a link
+    that appeared since the folder was listed."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(path.resolve(), flags), "rb")
 
 
 def _read_message(stream: BinaryIO) -> tuple[bytes, bool]:
