@@ -204,6 +204,8 @@ def predict(
         if texts and input_path:
             raise BounceMLError("give either TEXT arguments or --input, not both")
         classifier = Classifier(model_dir=model, use_model=not rules_only, lang=lang.value)
+        if classifier.rules_only_reason:
+            _warn(classifier.rules_only_reason)
         run = BatchRun(classifier, report=_warn)
         if input_path is None:
             items = _text_items(texts or [])

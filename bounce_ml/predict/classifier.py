@@ -11,7 +11,7 @@ from typing import Any, overload
 from bounce_ml import config
 from bounce_ml.labels.rules import RuleSet, default_rules
 from bounce_ml.labels.taxonomy import Taxonomy, default_taxonomy
-from bounce_ml.predict.artifacts import LoadedModel, has_model, load_model
+from bounce_ml.predict.artifacts import LoadedModel, has_any_model_file, load_model
 from bounce_ml.predict.policy import Decision, decide
 from bounce_ml.text.normalize import normalize_text
 
@@ -70,7 +70,9 @@ class Classifier:
     Parameters
     ----------
     model_dir : directory of a trained model; default the packaged ``models/``.
-        When the default directory holds no model, the rules decide alone.
+        When the default directory holds no model file at all (none was ever shipped),
+        the rules decide alone and `rules_only_reason` says so. A missing, incomplete or
+        damaged model is an error (`BounceMLError`), never a silent switch to the rules.
     use_model : set False for rules-only predictions.
     lang : ``en`` or ``zh``, the language of the action and advice.
     """
@@ -88,9 +90,12 @@ class Classifier:
         self.rules = rules or default_rules()
         self.lang = lang
         self.model: LoadedModel | None = None
+        self.rules_only_reason: str | None = None
         if use_model:
             directory = model_dir or config.MODELS_DIR
-            if model_dir is not None or has_model(directory):
+            if model_dir is None and not has_any_model_file(directory):
+                self.rules_only_reason = f"no trained model in {directory}: the rules decide alone"
+            else:
                 self.model = load_model(directory, self.taxonomy)
         self._cache: dict[str, _Scored] = {}
 

@@ -11,11 +11,13 @@ that the two agree on the whole corpus.
 from __future__ import annotations
 
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from operator import is_not
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -164,27 +166,59 @@ class LinearScorer:
             np.savez(handle, **arrays)
 
     @classmethod
-    def load(cls, path: Path) -> LinearScorer:
-        """Read a scorer written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as archive:
-            blocks = []
-            for name, (low, high, sublinear, offset) in zip(
-                archive["block_names"].tolist(), archive["block_meta"].tolist(), strict=True
-            ):
-                grams = archive[f"{name}_vocabulary"].tolist()
-                blocks.append(
-                    FeatureBlock(
-                        name=name,
-                        ngram_range=(low, high),
-                        vocabulary=dict(zip(grams, range(len(grams)), strict=True)),
-                        idf=archive[f"{name}_idf"],
-                        sublinear_tf=bool(sublinear),
-                        offset=offset,
-                    )
+    def load(cls, source: Path | BinaryIO) -> LinearScorer:
+        """Read a scorer written by :meth:`save`.
+
+        Raises
+        ------
+        ValueError
+            When the archive is damaged, or an array is missing or has the wrong dtype,
+            shape or non-finite values; the message names the array.
+        """
+        try:
+            with np.load(source, allow_pickle=False) as archive:
+                arrays = {name: archive[name] for name in archive.files}
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"not a readable .npz archive: {exc}") from None
+        classes = _array(arrays, "classes", "U", 1)
+        coef_t = _array(arrays, "coef_t", "f", 2)
+        n_features = coef_t.shape[0]
+        if coef_t.shape[1] != len(classes):
+            raise ValueError(f"coef_t has {coef_t.shape[1]} columns for {len(classes)} classes")
+        intercept = _array(arrays, "intercept", "f", 1, length=len(classes))
+        names = _array(arrays, "block_names", "U", 1).tolist()
+        meta = _array(arrays, "block_meta", "i", 2)
+        if meta.shape != (len(names), 4) or set(names) - {"words", "chars"}:
+            raise ValueError("block_names and block_meta do not describe the feature blocks")
+        blocks = []
+        for name, (low, high, sublinear, offset) in zip(names, meta.tolist(), strict=True):
+            grams = _array(arrays, f"{name}_vocabulary", "U", 1).tolist()
+            if not (1 <= low <= high and 0 <= offset <= offset + len(grams) <= n_features):
+                raise ValueError(f"block_meta of {name} does not fit coef_t")
+            blocks.append(
+                FeatureBlock(
+                    name=name,
+                    ngram_range=(low, high),
+                    vocabulary=dict(zip(grams, range(len(grams)), strict=True)),
+                    idf=_array(arrays, f"{name}_idf", "f", 1, length=len(grams)),
+                    sublinear_tf=bool(sublinear),
+                    offset=offset,
                 )
-            return cls(
-                blocks=blocks,
-                coef_t=archive["coef_t"].astype(np.float64),
-                intercept=archive["intercept"],
-                classes=archive["classes"].tolist(),
             )
+        return cls(blocks, coef_t.astype(np.float64), intercept, classes.tolist())
+
+
+def _array(
+    arrays: dict[str, np.ndarray], name: str, kind: str, ndim: int, length: int | None = None
+) -> np.ndarray:
+    """Array ``name`` of a scorer archive, checked for dtype kind, dimensions and values."""
+    if name not in arrays:
+        raise ValueError(f"array {name} is missing")
+    array = arrays[name]
+    if array.dtype.kind != kind or array.ndim != ndim:
+        raise ValueError(f"array {name} is {array.dtype} with {array.ndim} dimensions")
+    if length is not None and array.shape[0] != length:
+        raise ValueError(f"array {name} has {array.shape[0]} entries where {length} belong")
+    if kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"array {name} holds NaN or infinite values")
+    return array
