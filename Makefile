@@ -27,9 +27,10 @@ run: $(INSTALLED) ## Classify a few example bounces
 test: $(INSTALLED) ## Run the whole test suite
 	$(BIN)/pytest
 
-lint: $(INSTALLED) ## ruff over the package, tests and bench
+lint: $(INSTALLED) ## ruff over the package, tests and bench; mypy over the package
 	$(BIN)/ruff check bounce_ml tests bench notebooks/execute.py
 	$(BIN)/ruff format --check bounce_ml tests bench notebooks/execute.py
+	$(BIN)/mypy
 
 data: $(INSTALLED) ## Regenerate data/generated/ from the corpus and data/templates/
 	$(BIN)/bounce-ml data generate

@@ -48,10 +48,14 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('name_zh = "收件人不存在"', 'nmae_zh = "收件人不存在"', "unknown field 'nmae_zh'"),
-        ('severity = "hard"', 'severity = "permanent"', "severity must be"),
-        ("retry = false", 'retry = "no"', "'retry' must be"),
-        ('code = "UU"\n', "", "missing field 'code'"),
+        ('name_zh = "收件人不存在"', 'nmae_zh = "收件人不存在"', "unknown key 'nmae_zh'"),
+        (
+            'severity = "hard"',
+            'severity = "permanent"',
+            "key 'severity' must be one of hard, soft, unknown",
+        ),
+        ("retry = false", 'retry = "no"', "key 'retry' must be true or false"),
+        ('code = "UU"\n', "", "missing key 'code'"),
     ],
 )
 def test_typo_or_missing_field_is_a_clear_error(tmp_path, old, new, message) -> None:

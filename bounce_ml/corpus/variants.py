@@ -16,8 +16,7 @@ import random
 from pathlib import Path
 
 from bounce_ml.corpus.files import CHINESE_LANGS, COLUMNS, LabeledText, read_labeled_file
-from bounce_ml.errors import BounceMLError
-from bounce_ml.tomlfile import read_toml
+from bounce_ml.tomlfile import Key, check_tables, read_toml
 
 OUTPUT_NAME = "variants.csv"
 _DOMAINS = ("example.com", "example.net", "example.org", "mail.example.cn", "corp.example.com.cn")
@@ -50,14 +49,12 @@ def _fill(shape: dict[str, str], row: LabeledText) -> str:
     return shape["template"].format(**values)
 
 
+_SHAPE_KEYS = {"id": Key(str), "lang": Key(str, choices=("en", "zh", "any")), "template": Key(str)}
+
+
 def load_shapes(path: Path) -> list[dict[str, str]]:
-    shapes = read_toml(path).get("shape", [])
-    for number, shape in enumerate(shapes, start=1):
-        if not {"id", "lang", "template"} <= set(shape) or shape["lang"] not in ("en", "zh", "any"):
-            raise BounceMLError(
-                f"{path}: [[shape]] #{number} needs id, template and lang en|zh|any"
-            )
-    return shapes
+    """The ``[[shape]]`` tables of a template file, checked."""
+    return check_tables(read_toml(path), "shape", _SHAPE_KEYS, path)
 
 
 def generate_variants(data_dir: Path) -> list[dict[str, str]]:

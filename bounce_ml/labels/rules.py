@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from bounce_ml import config
 from bounce_ml.errors import BounceMLError
 from bounce_ml.labels.taxonomy import UNKNOWN, Taxonomy, default_taxonomy
-from bounce_ml.tomlfile import read_toml
+from bounce_ml.tomlfile import Key, check_table, check_tables, read_toml
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,24 +82,23 @@ class RuleSet:
         return match is not None and match.priority >= self.override_priority
 
 
-def _parse_rule(entry: object, position: int, path: Path, taxonomy: Taxonomy) -> Rule:
-    where = f"{path}: [[rule]] #{position}"
-    if not isinstance(entry, dict):
-        raise BounceMLError(f"{where}: expected a table")
-    if isinstance(entry.get("id"), str):
-        where = f"{path}: rule {entry['id']!r}"
-    extra = sorted(set(entry) - {"id", "label", "priority", "patterns"})
-    if extra:
-        raise BounceMLError(f"{where}: unknown field {extra[0]!r}")
-    for name, kind in (("id", str), ("label", str), ("priority", int), ("patterns", list)):
-        if not isinstance(entry.get(name), kind):
-            raise BounceMLError(f"{where}: field {name!r} is missing or not a {kind.__name__}")
+_RULE_KEYS = {
+    "id": Key(str),
+    "label": Key(str),
+    "priority": Key(int),
+    "patterns": Key(list, items=str),
+}
+_SETTINGS = {"strong_priority": Key(int), "override_priority": Key(int), "rule": Key(list)}
+
+
+def _compile_rule(entry: dict[str, Any], path: Path, taxonomy: Taxonomy) -> Rule:
+    where = f"{path}: rule {entry['id']!r}"
     label = entry["label"]
     if label not in taxonomy or label == UNKNOWN:
         raise BounceMLError(f"{where}: label {label!r} is not a label of the taxonomy")
     patterns = entry["patterns"]
-    if not patterns or not all(isinstance(p, str) and p for p in patterns):
-        raise BounceMLError(f"{where}: 'patterns' must be a non-empty list of strings")
+    if not patterns:
+        raise BounceMLError(f"{where}: key 'patterns' must not be empty")
     for pattern in patterns:
         try:
             re.compile(pattern)
@@ -119,19 +119,9 @@ def load_rules(path: Path | None = None, taxonomy: Taxonomy | None = None) -> Ru
     """
     path = path or config.RULES_PATH
     taxonomy = taxonomy or default_taxonomy()
-    raw = read_toml(path)
-    for setting in ("strong_priority", "override_priority"):
-        if not isinstance(raw.get(setting), int):
-            raise BounceMLError(f"{path}: {setting!r} must be an integer")
-    entries = raw.get("rule")
-    if not isinstance(entries, list) or not entries:
-        raise BounceMLError(f"{path}: no [[rule]] tables")
-    rules = [_parse_rule(e, i, path, taxonomy) for i, e in enumerate(entries, start=1)]
-    seen: set[str] = set()
-    for rule in rules:
-        if rule.id in seen:
-            raise BounceMLError(f"{path}: rule {rule.id!r} defined twice")
-        seen.add(rule.id)
+    raw = check_table(read_toml(path), _SETTINGS, str(path))
+    entries = check_tables(raw, "rule", _RULE_KEYS, path)
+    rules = [_compile_rule(entry, path, taxonomy) for entry in entries]
     return RuleSet(tuple(rules), raw["strong_priority"], raw["override_priority"])
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bounce_ml import config
 from bounce_ml.errors import BounceMLError
-from bounce_ml.tomlfile import read_toml
+from bounce_ml.tomlfile import Key, check_tables, read_toml
 
 UNKNOWN = "unknown"
 SEVERITIES = ("hard", "soft", "unknown")
@@ -42,7 +42,13 @@ class Label:
         return self.action_zh if lang == "zh" else self.action
 
 
-_FIELD_TYPES = {f.name: (bool if f.type == "bool" else str) for f in fields(Label)}
+# The schema of one [[label]] table: every field of `Label`, all required.
+_LABEL_KEYS = {
+    f.name: Key(bool)
+    if f.type == "bool"
+    else Key(str, choices=SEVERITIES if f.name == "severity" else ())
+    for f in fields(Label)
+}
 
 
 @dataclass(frozen=True)
@@ -63,26 +69,6 @@ class Taxonomy:
         return label_id in self.labels
 
 
-def _parse_label(entry: object, position: int, path: Path) -> Label:
-    where = f"{path}: [[label]] #{position}"
-    if not isinstance(entry, dict):
-        raise BounceMLError(f"{where}: expected a table")
-    if "id" in entry:
-        where = f"{path}: label {entry['id']!r}"
-    unknown = sorted(set(entry) - set(_FIELD_TYPES))
-    if unknown:
-        raise BounceMLError(f"{where}: unknown field {unknown[0]!r}")
-    for name, kind in _FIELD_TYPES.items():
-        if name not in entry:
-            raise BounceMLError(f"{where}: missing field {name!r}")
-        value = entry[name]
-        if not isinstance(value, kind) or (kind is str and not value.strip()):
-            raise BounceMLError(f"{where}: field {name!r} must be a non-empty {kind.__name__}")
-    if entry["severity"] not in SEVERITIES:
-        raise BounceMLError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
-    return Label(**entry)
-
-
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
     """Read and validate a taxonomy file (default: the project's ``data/taxonomy.toml``).
 
@@ -92,15 +78,8 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         Naming the file, the label and the field when anything is missing or wrong.
     """
     path = path or config.TAXONOMY_PATH
-    entries = read_toml(path).get("label")
-    if not isinstance(entries, list) or not entries:
-        raise BounceMLError(f"{path}: no [[label]] tables")
-    labels: dict[str, Label] = {}
-    for position, entry in enumerate(entries, start=1):
-        label = _parse_label(entry, position, path)
-        if label.id in labels:
-            raise BounceMLError(f"{path}: label {label.id!r} defined twice")
-        labels[label.id] = label
+    entries = check_tables(read_toml(path), "label", _LABEL_KEYS, path)
+    labels = {entry["id"]: Label(**entry) for entry in entries}
     if UNKNOWN not in labels:
         raise BounceMLError(f"{path}: the label {UNKNOWN!r} is required")
     return Taxonomy(labels)

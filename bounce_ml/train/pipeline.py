@@ -21,14 +21,37 @@ from bounce_ml import config
 from bounce_ml.predict.scorer import FeatureBlock, LinearScorer
 from bounce_ml.text.normalize import normalize_texts
 from bounce_ml.text.tokenize import tokenize
-from bounce_ml.tomlfile import read_toml
+from bounce_ml.tomlfile import Key, check_table, read_toml
 
 CLASSIFIERS = ("logreg", "svm")
 
 
+# The schema of data/model.toml, one entry per table.
+_VECTORIZER_KEYS = {
+    "ngram_range": Key(list, items=int, length=2),
+    "min_df": Key(int),
+    "sublinear_tf": Key(bool),
+}
+_PARAM_TABLES = {
+    "words": _VECTORIZER_KEYS,
+    "chars": _VECTORIZER_KEYS,
+    "classifier": {"C": Key(float), "max_iter": Key(int)},
+    "cv": {"folds": Key(int), "n_jobs": Key(int)},
+    "policy": {"threshold_candidates": Key(list, items=float)},
+}
+
+
 def load_params(path: Path | None = None) -> dict[str, Any]:
-    """Hyper-parameters from ``data/model.toml``."""
-    return read_toml(path or config.PARAMS_PATH)
+    """Hyper-parameters from ``data/model.toml``, checked against the schema above."""
+    path = path or config.PARAMS_PATH
+    params = check_table(
+        read_toml(path),
+        {"random_state": Key(int), **{t: Key(dict) for t in _PARAM_TABLES}},
+        str(path),
+    )
+    for table, keys in _PARAM_TABLES.items():
+        check_table(params[table], keys, f"{path}: [{table}]")
+    return params
 
 
 def _vectorizers(params: dict[str, Any]) -> FeatureUnion:
