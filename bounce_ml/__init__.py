@@ -1,7 +1,9 @@
 """bounce-ml: say what went wrong with a bounced email, how sure, and what to do."""
 
+from importlib.metadata import version
+
 from bounce_ml.errors import BounceMLError
 from bounce_ml.predict.classifier import Classifier, Prediction, classify
 
 __all__ = ["BounceMLError", "Classifier", "Prediction", "classify"]
-__version__ = "0.1.0"
+__version__ = version("bounce-ml")

@@ -25,7 +25,7 @@ from bounce_ml.errors import BounceMLError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 _TYPE_NAMES = {
     str: "a non-empty string",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from bounce_ml.corpus.files import LANGS, MIN_PER_LABEL, corpus_files, coverage, load_corpus
@@ -48,7 +49,7 @@ def check_report(data_dir: Path) -> tuple[str, bool]:
     lines += ["distinct wordings per label x language", header, "-" * len(header)]
     failures = []
     for label in taxonomy.trainable:
-        langs = cover.by_label_lang.get(label, {})
+        langs = cover.by_label_lang.get(label, Counter())
         total = totals.get(label, 0)
         mark = "" if total >= MIN_PER_LABEL else f"  < {MIN_PER_LABEL}"
         if mark:

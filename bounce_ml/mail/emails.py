@@ -189,11 +189,12 @@ def decode_text(data: bytes, charset: str | None = None) -> str:
             return data.decode(trial)
         except UnicodeError:
             continue
-    candidates = [*_GUESSES, codec] if permissive else list(_GUESSES)
+    fallback = codec if permissive and codec is not None else "utf_8"
+    candidates = list(dict.fromkeys([*_GUESSES, fallback]))
     guess = from_bytes(data, cp_isolation=candidates).best()
     if guess is not None:
         return data.decode(_SUPERSETS.get(guess.encoding, guess.encoding), errors="replace")
-    return data.decode(codec if permissive else "utf_8", errors="replace")
+    return data.decode(fallback, errors="replace")
 
 
 def find_status(text: str) -> str | None:
@@ -231,7 +232,8 @@ def _leaf_parts(message: Message) -> Iterator[Message]:
     # A multipart whose boundary is missing has no parts (is_multipart() is False).
     if message.get_content_maintype() == "multipart" and message.is_multipart():
         for part in message.get_payload():
-            yield from _leaf_parts(part)
+            if isinstance(part, Message):
+                yield from _leaf_parts(part)
     else:
         yield message
 
@@ -353,7 +355,11 @@ def _recipient_blocks(status_part: Message) -> list[Message]:
             email.message_from_string(block, policy=email.policy.compat32)
             for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))
         ]
-    return [b for b in blocks if b.get("Final-Recipient") or b.get("Original-Recipient")]
+    return [
+        b
+        for b in blocks
+        if isinstance(b, Message) and (b.get("Final-Recipient") or b.get("Original-Recipient"))
+    ]
 
 
 def _dsn_record(
@@ -364,7 +370,9 @@ def _dsn_record(
     diagnostic = _field(block, "Diagnostic-Code")
     note = None
     if not diagnostic:
-        same_recipient = [r for r in prose_records if r.recipient.lower() == recipient.lower()]
+        same_recipient = [
+            r for r in prose_records if (r.recipient or "").lower() == recipient.lower()
+        ]
         fallback = same_recipient or (prose_records if len(prose_records) == 1 else [])
         if fallback:
             diagnostic = fallback[0].diagnostic

@@ -267,7 +267,7 @@ def _message_items(data: bytes, source: str, index: int | None, *, cut: bool) ->
         return [ReadProblem(source, index, str(error))]
     except Exception as error:  # one message the email package chokes on must not end a run
         return [ReadProblem(source, index, f"cannot parse: {type(error).__name__}: {error}")]
-    return [record.with_note(_MESSAGE_CUT) for record in records] if cut else records
+    return [record.with_note(_MESSAGE_CUT) if cut else record for record in records]
 
 
 def _bounded_lines(stream: BinaryIO) -> Iterator[tuple[bytes, bool]]:

@@ -12,7 +12,7 @@ from bounce_ml import config
 from bounce_ml.labels.rules import RuleSet, default_rules
 from bounce_ml.labels.taxonomy import Taxonomy, default_taxonomy
 from bounce_ml.predict.artifacts import LoadedModel, has_any_model_file, load_model
-from bounce_ml.predict.policy import Decision, decide
+from bounce_ml.predict.policy import DecidedBy, Decision, decide
 from bounce_ml.text.normalize import normalize_text
 
 # Bounce wording is short; anything longer is a whole message or junk. Texts are
@@ -38,7 +38,7 @@ class Prediction:
     retry: bool
     action: str
     advice: str
-    decided_by: str  # "model", "rule" or "none"
+    decided_by: DecidedBy
     rule_id: str | None
     evidence: tuple[str, ...]
     note: str | None = None
@@ -69,10 +69,11 @@ class Classifier:
 
     Parameters
     ----------
-    model_dir : directory of a trained model; default the packaged ``models/``.
-        When the default directory holds no model file at all (none was ever shipped),
-        the rules decide alone and `rules_only_reason` says so. A missing, incomplete or
-        damaged model is an error (`BounceMLError`), never a silent switch to the rules.
+    model_dir : directory of a trained model (``str`` or ``Path``); default the packaged
+        ``models/``. When the default directory holds no model file at all (none was ever
+        shipped), the rules decide alone and `rules_only_reason` says so. A missing,
+        incomplete or damaged model is an error (`BounceMLError`), never a silent switch
+        to the rules.
     use_model : set False for rules-only predictions.
     lang : ``en`` or ``zh``, the language of the action and advice.
     """
@@ -80,7 +81,7 @@ class Classifier:
     def __init__(
         self,
         *,
-        model_dir: Path | None = None,
+        model_dir: str | Path | None = None,
         use_model: bool = True,
         lang: str = "en",
         rules: RuleSet | None = None,
@@ -92,7 +93,7 @@ class Classifier:
         self.model: LoadedModel | None = None
         self.rules_only_reason: str | None = None
         if use_model:
-            directory = model_dir or config.MODELS_DIR
+            directory = Path(model_dir) if model_dir is not None else config.MODELS_DIR
             if model_dir is None and not has_any_model_file(directory):
                 self.rules_only_reason = f"no trained model in {directory}: the rules decide alone"
             else:
@@ -119,8 +120,9 @@ class Classifier:
         probabilities = model.scorer.proba_of_rows(rows) if model else None
         results = []
         for i, key in enumerate(keys):
-            model_label, model_confidence, top = None, 0.0, ()
-            if model is not None:
+            model_label, model_confidence = None, 0.0
+            top: tuple[tuple[str, float], ...] = ()
+            if model is not None and probabilities is not None:
                 order = probabilities[i].argsort()[::-1][:TOP_LABELS]
                 top = tuple((model.scorer.classes[j], float(probabilities[i, j])) for j in order)
                 model_label, model_confidence = top[0]
@@ -137,7 +139,7 @@ class Classifier:
                 rule_is_strong=self.rules.is_strong(match),
                 rule_overrides=self.rules.is_override(match),
             )
-            if decision.decided_by == "model":
+            if decision.decided_by == "model" and model is not None:
                 evidence = tuple(model.scorer.top_features(rows[i], decision.label))
             else:
                 evidence = decision.rule.words if decision.rule else ()
@@ -179,21 +181,23 @@ def _classifier(model_dir: Path | None, lang: str) -> Classifier:
     return Classifier(model_dir=model_dir, lang=lang)
 
 
+# A str is itself a Sequence[str], so the batch overload names the concrete batch
+# types: with Sequence[str] both overloads would match a str.
 @overload
-def classify(texts: str, *, model_dir: Path | None = ..., lang: str = ...) -> Prediction: ...
+def classify(texts: str, *, model_dir: str | Path | None = ..., lang: str = ...) -> Prediction: ...
 @overload
 def classify(
-    texts: Sequence[str], *, model_dir: Path | None = ..., lang: str = ...
+    texts: list[str] | tuple[str, ...], *, model_dir: str | Path | None = ..., lang: str = ...
 ) -> list[Prediction]: ...
 def classify(
-    texts: str | Sequence[str], *, model_dir: Path | None = None, lang: str = "en"
+    texts: str | Sequence[str], *, model_dir: str | Path | None = None, lang: str = "en"
 ) -> Prediction | list[Prediction]:
     """Classify one bounce text (returns a Prediction) or a list (returns a list, in order).
 
     >>> classify("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown").label
     'user_unknown'
     """
-    classifier = _classifier(model_dir, lang)
+    classifier = _classifier(Path(model_dir) if model_dir is not None else None, lang)
     if isinstance(texts, str):
         return classifier.predict([texts])[0]
     return classifier.predict(list(texts))

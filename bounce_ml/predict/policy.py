@@ -15,9 +15,12 @@ Without a model (rules-only mode) any rule match decides.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from bounce_ml.labels.rules import RuleMatch
 from bounce_ml.labels.taxonomy import UNKNOWN
+
+DecidedBy = Literal["model", "rule", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +29,7 @@ class Decision:
 
     label: str
     confidence: float
-    decided_by: str  # "model", "rule" or "none"
+    decided_by: DecidedBy
     rule: RuleMatch | None
 
 

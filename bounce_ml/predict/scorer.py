@@ -13,18 +13,20 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from operator import is_not
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeGuard, cast
 
 import numpy as np
 
 from bounce_ml.text.tokenize import tokenize
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char_wb analyzer
-_is_known = partial(is_not, None)  # a vocabulary lookup that found a column
+# A vocabulary lookup that found a column (column 0 included, so not filter(None, ...)).
+_is_known = cast("Callable[[int | None], TypeGuard[int]]", partial(is_not, None))
 WORD_CACHE_SIZE = 200_000  # distinct words whose character n-gram columns are remembered
 
 
@@ -149,7 +151,8 @@ class LinearScorer:
 
         Uncompressed because loading speed counts more than a few MB on disk.
         """
-        arrays: dict[str, np.ndarray] = {
+        # Any, not ndarray: numpy's stub for savez(**kwds) would take them for its flags.
+        arrays: dict[str, Any] = {
             "classes": np.array(self.classes),
             "coef_t": self.coef_t.astype(np.float32),
             "intercept": self.intercept,

@@ -99,7 +99,7 @@ def out_of_fold(
     for number, ((_, test), (fold_classes, fold_proba)) in enumerate(
         zip(splits, fitted, strict=True)
     ):
-        columns = [classes.index(c) for c in fold_classes]
+        columns = np.array([classes.index(c) for c in fold_classes])
         proba[np.ix_(test, columns)] = fold_proba
         fold_of_row[test] = number
     return OutOfFold(proba, classes, fold_of_row)
