@@ -41,14 +41,14 @@ data-check: $(INSTALLED) ## Validate the corpus and print its coverage
 train: $(INSTALLED) ## Retrain the model in models/ from data/
 	$(BIN)/bounce-ml train
 
-evaluate: $(INSTALLED) ## Grouped cross-validation report in models/report/
+evaluate: $(INSTALLED) ## Grouped cross-validation report in reports/evaluation/
 	$(BIN)/bounce-ml evaluate --compare
 
 bench: $(INSTALLED) ## Throughput, cold start, memory, model size, training time
 	$(BIN)/python bench/run_bench.py
 
-notebook: $(INSTALLED) ## Execute notebooks/1.0-tour.ipynb in place, headless
-	$(BIN)/python notebooks/execute.py notebooks/1.0-tour.ipynb
+notebook: $(INSTALLED) ## Execute notebooks/1.0-tour.ipynb headless into reports/
+	$(BIN)/python notebooks/execute.py notebooks/1.0-tour.ipynb --output reports/1.0-tour.ipynb
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

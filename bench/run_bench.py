@@ -1,7 +1,7 @@
 """Measure throughput, cold start, memory, model size and training time on this machine.
 
 Run with ``make bench`` (or ``python bench/run_bench.py``). Prints a table and
-writes the same figures to ``bench/results.json`` so runs can be compared.
+writes the same figures to ``reports/bench.json`` so runs can be compared.
 Every measurement runs in a child process, so peak memory is that of the task alone.
 """
 
@@ -143,7 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--output", default=str(ROOT / "bench" / "results.json"), help="JSON results file"
+        "--output", default=str(ROOT / "reports" / "bench.json"), help="JSON results file"
     )
     parser.add_argument("--runs", type=int, default=7, help="cold-start runs (median reported)")
     parser.add_argument(

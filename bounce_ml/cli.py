@@ -278,6 +278,28 @@ def labels(
         write_rows(rows, fmt.value, sys.stdout)
 
 
+def _corpus_dir(data_dir: Path) -> Path:
+    """``data_dir`` if it holds a corpus, else a clear error (a wheel ships none)."""
+    if not (data_dir / "corpus").is_dir():
+        raise BounceMLError(
+            f"{data_dir}: no corpus/ folder here; an installed bounce-ml ships no corpus, "
+            "so pass --data-dir with the data/ folder of a bounce-ml checkout"
+        )
+    return data_dir
+
+
+def _output_dir(given: Path | None, default: Path, option: str) -> Path:
+    """Where a command writes: ``given``, else ``default`` in a checkout, else an error,
+    so that an installed bounce-ml never writes into its own package."""
+    if given is not None:
+        return given
+    if not config.IN_CHECKOUT:
+        raise BounceMLError(
+            f"pass {option} DIR: an installed bounce-ml does not write into {default}"
+        )
+    return default
+
+
 @app.command()
 def train(
     add: Annotated[
@@ -291,15 +313,22 @@ def train(
         ),
     ] = None,
     model: Annotated[
-        Path, typer.Option("--model", help="Directory to write the model to.", file_okay=False)
-    ] = config.MODELS_DIR,
+        Path | None,
+        typer.Option(
+            "--model", help="Directory to write the model to (default: models/).", file_okay=False
+        ),
+    ] = None,
     data_dir: DataDirOption = config.DATA_DIR,
 ) -> None:
     """Retrain the model on data/ plus any --add files and save it with its metadata."""
     from bounce_ml.train.fit import train_model
 
     with user_errors():
-        report = train_model(data_dir=data_dir, extra_files=add or [], model_dir=model)
+        report = train_model(
+            data_dir=_corpus_dir(data_dir),
+            extra_files=add or [],
+            model_dir=_output_dir(model, config.MODELS_DIR, "--model"),
+        )
     typer.echo(report)
 
 
@@ -317,7 +346,8 @@ def evaluate(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for report.md, metrics.json and the heat map (default: models/report)."
+            help="Folder for report.md, metrics.json and the heat map "
+            "(default: reports/evaluation)."
         ),
     ] = None,
     model: ModelOption = None,
@@ -342,7 +372,7 @@ def evaluate(
     with user_errors():
         summary = run_evaluation(
             labeled_file=labeled,
-            out_dir=out or (model or config.MODELS_DIR) / "report",
+            out_dir=_output_dir(out, config.REPORTS_DIR / "evaluation", "--out"),
             model_dir=model or config.MODELS_DIR,
             folds=folds,
             compare=compare,
@@ -359,7 +389,7 @@ def data_check(
     from bounce_ml.corpus.check import check_report
 
     with user_errors():
-        report, ok = check_report(data_dir)
+        report, ok = check_report(_corpus_dir(data_dir))
     typer.echo(report)
     if not ok:
         raise typer.Exit(1)
@@ -373,7 +403,7 @@ def data_generate(
     from bounce_ml.corpus.variants import write_variants
 
     with user_errors():
-        path, count = write_variants(data_dir)
+        path, count = write_variants(_corpus_dir(data_dir))
     typer.echo(f"wrote {count} rows to {path}")
 
 

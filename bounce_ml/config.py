@@ -30,3 +30,8 @@ NORMALIZE_PATH = _first_existing(DATA_DIR / "normalize.toml", _PACKAGED / "data"
 PARAMS_PATH = DATA_DIR / "model.toml"
 RULES_PATH = _first_existing(DATA_DIR / "rules.toml", _PACKAGED / "data" / "rules.toml")
 MODELS_DIR = _first_existing(PROJ_ROOT / "models", _PACKAGED / "models")
+# Generated on purpose by `make evaluate` and `make bench`, and tracked: see the README.
+REPORTS_DIR = PROJ_ROOT / "reports"
+# A source checkout has the corpus beside the package; an installed wheel has not, and
+# the commands that write (train, evaluate, data generate) must then be told where.
+IN_CHECKOUT = (PROJ_ROOT / "pyproject.toml").is_file() and CORPUS_DIR.is_dir()

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bounce_ml.cli import app
@@ -8,6 +9,7 @@ from bounce_ml.cli import app
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_evaluate_a_labeled_file_against_the_saved_model(tmp_path: Path) -> None:
     labeled = tmp_path / "held_out.csv"
     labeled.write_text(
@@ -46,6 +48,7 @@ def test_data_check_passes_on_the_corpus() -> None:
     assert "distinct wordings per label x language" in result.output
 
 
+@pytest.mark.slow
 def test_source_split_holds_out_providers_without_splitting_a_template() -> None:
     from bounce_ml.corpus.files import load_corpus
     from bounce_ml.train.evaluate import grouped_splits, split_keys

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -23,6 +24,7 @@ def test_empty_and_whitespace_text_is_unknown_with_a_note() -> None:
         assert prediction.note == "empty text"
 
 
+@pytest.mark.slow
 def test_a_50_mb_line_is_truncated_with_a_note_and_warning() -> None:
     line = "550 5.1.1 user unknown " + "x" * (50 * 1024 * 1024)
     prediction = classify(line)

@@ -25,6 +25,7 @@ def test_committed_model_was_trained_on_the_current_data() -> None:
     )
 
 
+@pytest.mark.slow
 def test_numpy_scorer_matches_the_sklearn_pipeline() -> None:
     texts = load_corpus().texts[::7]
     pipeline = load_pipeline(config.MODELS_DIR)
@@ -49,6 +50,7 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_retraining_learns_a_label_present_only_in_an_added_file(small_data_dir, tmp_path) -> None:
     with open(config.CORPUS_DIR / "virus_detected.csv", encoding="utf-8", newline="") as handle:
         virus = list(csv.DictReader(handle))
