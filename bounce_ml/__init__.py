@@ -3,7 +3,8 @@
 from importlib.metadata import version
 
 from bounce_ml.errors import BounceMLError
+from bounce_ml.mail.records import BounceRecord
 from bounce_ml.predict.classifier import Classifier, Prediction, classify
 
-__all__ = ["BounceMLError", "Classifier", "Prediction", "classify"]
+__all__ = ["BounceMLError", "BounceRecord", "Classifier", "Prediction", "classify"]
 __version__ = version("bounce-ml")

@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
 from bounce_ml import config
 from bounce_ml.errors import BounceMLError
+
+if TYPE_CHECKING:
+    from bounce_ml.mail.records import BounceRecord
 
 app = typer.Typer(
     help="Say what went wrong with a bounced email, how sure, and what to do.",
@@ -130,21 +133,25 @@ def _format_for(fmt: OutputFormat | None, output: Path | None) -> str:
     return "table"
 
 
-def _text_items(texts: list[str]) -> Iterator[dict[str, Any]]:
-    """Texts from the command line, or one message per line of standard input."""
+def _text_records(texts: list[str]) -> Iterator[BounceRecord]:
+    """Texts from the command line (source ``argv``), or one message per line of standard
+    input (source ``-``), with their line or argument number."""
+    from bounce_ml.mail.smtp import text_record
+
     if texts:
-        yield from ({"text": text} for text in texts)
+        for number, text in enumerate(texts, start=1):
+            yield text_record(text, source="argv", index=number)
         return
     if sys.stdin is None or sys.stdin.isatty():
         raise BounceMLError("nothing to classify: give TEXT, --input PATH, or pipe text on stdin")
     read_any = False
     # Bytes that are not UTF-8 become lone surrogates here; the writer replaces them and
     # notes it in the row (as it does for argv, which Python decodes the same way).
-    for raw in sys.stdin.buffer:
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
         line = raw.decode("utf-8", errors="surrogateescape")
         if line.strip():
             read_any = True
-            yield {"text": line.rstrip("\r\n")}
+            yield text_record(line.rstrip("\r\n"), source="-", index=number)
     if not read_any:
         raise BounceMLError("nothing to classify: standard input was empty")
 
@@ -198,7 +205,7 @@ def predict(
     """Classify bounce texts or bounce emails and print label, confidence, action and advice."""
     from bounce_ml.predict.batch import BatchRun
     from bounce_ml.predict.classifier import Classifier
-    from bounce_ml.predict.output import write_rows
+    from bounce_ml.predict.output import result_row, write_rows
 
     with user_errors():
         if texts and input_path:
@@ -208,14 +215,15 @@ def predict(
             _warn(classifier.rules_only_reason)
         run = BatchRun(classifier, report=_warn)
         if input_path is None:
-            items = _text_items(texts or [])
+            items = _text_records(texts or [])
         else:
             items = run.read(input_path, text_column=text_column, text_field=text_field)
         out_format = _format_for(fmt, output)
         quiet = quiet or (output is None and input_path is None)
         with _output_stream(output, overwrite) as stream, _progress(quiet) as advance:
-            predictions = run.predict(items, on_batch=advance)
-            written = write_rows(predictions, out_format, stream, escape_formulas=escape_formulas)
+            results = run.predict(items, on_batch=advance)
+            rows = (result_row(*result) for result in results)
+            written = write_rows(rows, out_format, stream, escape_formulas=escape_formulas)
         if not quiet or run.problems:
             _warn(run.summary(written))
         if written == 0 or (strict and run.problems):

@@ -29,6 +29,9 @@ TAXONOMY_PATH = _first_existing(DATA_DIR / "taxonomy.toml", _PACKAGED / "data" /
 NORMALIZE_PATH = _first_existing(DATA_DIR / "normalize.toml", _PACKAGED / "data" / "normalize.toml")
 PARAMS_PATH = DATA_DIR / "model.toml"
 RULES_PATH = _first_existing(DATA_DIR / "rules.toml", _PACKAGED / "data" / "rules.toml")
+STATUS_CODES_PATH = _first_existing(
+    DATA_DIR / "status_codes.toml", _PACKAGED / "data" / "status_codes.toml"
+)
 MODELS_DIR = _first_existing(PROJ_ROOT / "models", _PACKAGED / "models")
 # Generated on purpose by `make evaluate` and `make bench`, and tracked: see the README.
 REPORTS_DIR = PROJ_ROOT / "reports"

@@ -119,3 +119,35 @@ def test_labels_lists_the_taxonomy() -> None:
     result = runner.invoke(app, ["labels", "--format", "json"])
     ids = [row["label"] for row in json.loads(result.output)]
     assert ids[0] == "user_unknown" and "unknown" in ids and len(ids) == 17
+
+
+def test_every_format_has_the_record_columns_and_kind() -> None:
+    email = str(Path(__file__).parent / "fixtures" / "emails" / "postfix_dsn_user_unknown.eml")
+    for fmt in ("json", "jsonl", "csv"):
+        result = runner.invoke(app, ["predict", "-f", fmt, "--input", email, "-q"])
+        if fmt == "csv":
+            rows = list(csv.DictReader(io.StringIO(result.output)))
+        elif fmt == "json":
+            rows = json.loads(result.output)
+        else:
+            rows = [json.loads(line) for line in result.output.splitlines()]
+        [row] = rows
+        assert list(row)[:10] == [
+            "source",
+            "index",
+            "kind",
+            "recipient",
+            "status",
+            "reply_code",
+            "smtp_command",
+            "dsn_action",
+            "feedback_type",
+            "remote_mta",
+        ]
+        assert (row["kind"], row["status"], row["dsn_action"]) == ("failed", "5.1.1", "failed")
+        assert row["action"].startswith("Remove")  # the advice, not the DSN action
+        assert str(row["truncated"]) in ("False", "false")
+    table = runner.invoke(app, ["predict", "--input", email, "-q"]).output
+    assert "    kind        failed" in table
+    argument = json.loads(runner.invoke(app, ["predict", "-f", "json", UU]).output)[0]
+    assert (argument["source"], argument["index"], argument["kind"]) == ("argv", 1, "failed")

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bounce_ml.labels.taxonomy import default_taxonomy
-from bounce_ml.mail.emails import BrokenMessageError, decode_text, find_status, parse_bounce
+from bounce_ml.mail.emails import BrokenMessageError, decode_text, parse_bounce
+from bounce_ml.mail.smtp import find_status
 from bounce_ml.tomlfile import read_toml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "emails"
@@ -41,9 +42,9 @@ def test_fixture_gives_expected_records(name: str) -> None:
     for record, want in zip(records, expected, strict=True):
         assert (record.source, record.index) == (name, 7)
         assert record.status == want.get("status")
-        assert record.action == want.get("action")
+        assert record.dsn_action == want.get("action")
         for word in want["words"]:
-            assert word in record.diagnostic
+            assert word in record.text
         if "note" in want:
             assert want["note"] in (record.note or "")
         else:
@@ -67,7 +68,7 @@ def test_not_a_message_is_refused(name: str) -> None:
 )
 def test_returned_original_is_ignored(name: str, misleading: list[str]) -> None:
     records = parse_bounce((FIXTURES / name).read_bytes())
-    text = " ".join(f"{r.recipient} {r.diagnostic}" for r in records)
+    text = " ".join(f"{r.recipient} {r.text}" for r in records)
     for words in misleading:
         assert words not in text
 
@@ -102,8 +103,11 @@ Status: 2.0.0
 --b--
 """
     [record] = parse_bounce(raw)
-    assert record.recipient is None and record.diagnostic == ""
-    assert "no failed recipient" in (record.note or "")
+    assert (record.recipient, record.kind, record.status) == (
+        "erin@example.org",
+        "delivered",
+        "2.0.0",
+    )
 
 
 def test_bounce_without_recipient_keeps_its_text() -> None:
@@ -114,7 +118,7 @@ def test_bounce_without_recipient_keeps_its_text() -> None:
     [record] = parse_bounce(raw)
     assert record.recipient is None
     assert record.status == "5.7.1"
-    assert "refused as spam" in record.diagnostic
+    assert "refused as spam" in record.text
     assert "no recipient" in (record.note or "")
 
 

@@ -24,11 +24,11 @@ def test_empty_and_whitespace_text_is_unknown_with_a_note() -> None:
 
 
 @pytest.mark.slow
-def test_a_50_mb_line_is_truncated_with_a_note_and_warning() -> None:
+def test_a_50_mb_line_is_truncated_with_a_flag_and_warning() -> None:
     line = "550 5.1.1 user unknown " + "x" * (50 * 1024 * 1024)
     prediction = classify(line)
     assert prediction.label == "user_unknown"
-    assert prediction.note == f"text truncated to {MAX_TEXT_CHARS} characters"
+    assert prediction.truncated is True and classify("550 user unknown").truncated is False
     assert len(prediction.text) == MAX_TEXT_CHARS
     result = runner.invoke(app, ["predict", "-f", "jsonl"], input=line + "\n")
     assert result.exit_code == 0

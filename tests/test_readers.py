@@ -22,7 +22,7 @@ READERS = FIXTURES / "readers"
 def outline(items: list[BounceRecord | ReadProblem]) -> list[tuple[str, int | None, str]]:
     """Each item as (kind, index, recipient or text or reason), for compact comparisons."""
     return [
-        ("record", item.index, item.recipient or item.diagnostic)
+        ("record", item.index, item.recipient or item.text)
         if isinstance(item, BounceRecord)
         else ("problem", item.index, item.reason)
         for item in items
@@ -97,17 +97,15 @@ def test_text_lines_survive_invalid_utf8_and_nul_bytes() -> None:
         ("record", 6),
         ("record", 7),
     ]
-    assert items[1].diagnostic == "554 rejected \ufffd\ufffd\ufffd by content filter"
+    assert items[1].text == "554 rejected \ufffd\ufffd\ufffd by content filter"
     assert items[1].note == "undecodable bytes replaced by U+FFFD"
     assert items[2].reason == "NUL bytes: binary data, not text"
     assert items[4] == BounceRecord(
-        str(READERS / "invalid_utf8.txt"),
-        7,
-        None,
-        "4.7.0",
-        None,
-        None,
-        "421 4.7.0 Try again later",
+        text="421 4.7.0 Try again later",
+        status="4.7.0",
+        reply_code="421",
+        source=str(READERS / "invalid_utf8.txt"),
+        index=7,
     )
 
 
@@ -132,7 +130,7 @@ def test_mbox_ending_mid_message_still_gives_its_last_message() -> None:
         ("record", 1, "mia@example.org"),
         ("record", 2, "quinn@example.org"),
     ]
-    assert items[2].status == "5.2.2" and "Mailbox full" in items[2].diagnostic
+    assert items[2].status == "5.2.2" and "Mailbox full" in items[2].text
 
 
 def test_split_mbox_separators_and_quoting() -> None:

@@ -23,6 +23,8 @@ REQUIRED_COLUMNS = ("text", "label")
 LANGS = ("en", "zh-Hans", "zh-Hant", "mixed", "ja", "ko", "ru", "de", "fr", "es", "pt", "it", "ar")
 CHINESE_LANGS = ("zh-Hans", "zh-Hant", "mixed")
 MIN_PER_LABEL = 60
+# Data files that training never reads: changing them does not call for a new model.
+_NOT_MODEL_INPUTS = frozenset({"status_codes.toml"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +165,16 @@ def label_conflicts(rows: Iterable[LabeledText]) -> list[str]:
 
 
 def data_hash(data_dir: Path | None = None) -> str:
-    """SHA-256 over every data file that shapes the model (all of ``data/`` but READMEs)."""
+    """SHA-256 over every data file that shapes the model (all of ``data/`` but READMEs and
+    the status-code table, which only prediction reads)."""
     data_dir = data_dir or config.DATA_DIR
     digest = hashlib.sha256()
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file() and p.suffix != ".md"):
+    files = sorted(
+        path
+        for path in data_dir.rglob("*")
+        if path.is_file() and path.suffix != ".md" and path.name not in _NOT_MODEL_INPUTS
+    )
+    for path in files:
         digest.update(path.relative_to(data_dir).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())

@@ -5,11 +5,11 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from bounce_ml.feedback.store import FeedbackStore, ReviewCandidate, ReviewGroup
 from bounce_ml.labels.taxonomy import UNKNOWN
 from bounce_ml.mail.readers import batched
+from bounce_ml.mail.records import BounceRecord
 from bounce_ml.predict.classifier import Classifier, Prediction
 
 BATCH_SIZE = 2_000
@@ -25,9 +25,9 @@ def needs_review(prediction: Prediction, below: float = REVIEW_BELOW) -> bool:
     return bool(prediction.top_labels) and prediction.top_labels[0][1] < below
 
 
-def candidate(row: dict[str, Any], prediction: Prediction) -> ReviewCandidate:
-    """A review-queue entry for one input row and its prediction."""
-    code = row.get("status") or None
+def candidate(record: BounceRecord, prediction: Prediction) -> ReviewCandidate:
+    """A review-queue entry for one input record and its prediction."""
+    code = record.status
     enhanced = code is not None and "." in code  # 5.1.1, not 550
     return ReviewCandidate(
         text=prediction.text,
@@ -35,7 +35,7 @@ def candidate(row: dict[str, Any], prediction: Prediction) -> ReviewCandidate:
         predicted_confidence=prediction.confidence,
         top_labels=prediction.top_labels,
         status=code if enhanced else None,
-        reply_code=None if enhanced else code,
+        reply_code=record.reply_code or (None if enhanced else code),
         origin="review",
     )
 
@@ -49,17 +49,17 @@ class ReviewRun:
 def queue_for_review(
     store: FeedbackStore,
     classifier: Classifier,
-    rows: Iterable[dict[str, Any]],
+    records: Iterable[BounceRecord],
     below: float = REVIEW_BELOW,
 ) -> ReviewRun:
-    """Classify rows (each needs a ``text``) and queue the ones that need review."""
+    """Classify records and queue the ones that need review."""
     run = ReviewRun()
-    for batch in batched(rows, BATCH_SIZE):
-        predictions = classifier.predict([row["text"] for row in batch])
+    for batch in batched(records, BATCH_SIZE):
+        predictions = classifier.predict_records(batch)
         run.classified += len(batch)
         run.queued += store.add_for_review(
-            candidate(row, p)
-            for row, p in zip(batch, predictions, strict=True)
+            candidate(record, p)
+            for record, p in zip(batch, predictions, strict=True)
             if needs_review(p, below)
         )
     return run

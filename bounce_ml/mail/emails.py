@@ -18,6 +18,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from email.errors import HeaderParseError
 from email.header import decode_header
 from email.message import Message
@@ -25,7 +26,8 @@ from html.parser import HTMLParser
 
 from charset_normalizer import from_bytes
 
-from bounce_ml.mail.records import BounceRecord
+from bounce_ml.mail.records import BounceRecord, Kind
+from bounce_ml.mail.smtp import find_command, find_reply_code, find_status, first_rejection
 
 __all__ = ["BrokenMessageError", "decode_text", "find_status", "parse_bounce"]
 
@@ -34,7 +36,14 @@ __all__ = ["BrokenMessageError", "decode_text", "find_status", "parse_bounce"]
 MAX_DIAGNOSTIC_CHARS = 2000
 
 _STATUS_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
-_NOT_FAILURES = frozenset({"delivered", "relayed", "expanded"})
+# The record kind of each DSN Action; an unknown action is read as a failure.
+_KIND_OF_ACTION: dict[str, Kind] = {
+    "failed": "failed",
+    "delayed": "delayed",
+    "delivered": "delivered",
+    "relayed": "delivered",
+    "expanded": "delivered",
+}
 
 # Codecs a detected or declared label is read with: GB18030 is a superset of GB2312 and
 # GBK, and Big5-HKSCS of Big5, so text with a character outside the named set still decodes.
@@ -87,8 +96,6 @@ _METADATA_LINE = re.compile(
     r"|[发發](?:件人|信人|送[时時][间間]))[ \t]*[:：][^\n]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_ENHANCED_CODE = re.compile(r"(?<![\d.])[45]\.\d{1,3}\.\d{1,3}(?!\.?\d)")
-_REPLY_CODE = re.compile(r"(?<![\d.])[45][0-5]\d(?=[ \t-]|$)", re.MULTILINE)
 _HOST_IN_PROSE = re.compile(
     r"\b(?:host|talking to)[ \t]+(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?[ \t]*[\[:]",
     re.IGNORECASE,
@@ -141,26 +148,23 @@ def parse_bounce(
     recipient_blocks = _recipient_blocks(status_part) if status_part is not None else []
 
     if recipient_blocks:
-        records = [
-            _dsn_record(block, prose_records, source, index)
-            for block in recipient_blocks
-            if _field(block, "Action").lower() not in _NOT_FAILURES
-        ]
-        if not records:
-            records = [_empty_record(source, index, "delivery report has no failed recipient")]
+        every = [_dsn_record(block, prose_records, source, index) for block in recipient_blocks]
+        # Delivered recipients of a report that also has failures are not worth a row.
+        failures = [record for record in every if record.is_failure]
+        records = failures or every
     elif not _looks_like_bounce(message, prose_records):
         records = [_empty_record(source, index, "not a bounce: no delivery report or error")]
     elif prose_records:
         records = prose_records
     else:
-        diagnostic = _clean(prose)
         records = [
-            BounceRecord.text_only(
-                source,
-                index,
-                diagnostic,
-                find_status(diagnostic),
-                note="no recipient named in the report",
+            _with_codes(
+                BounceRecord(
+                    text=_clean(prose),
+                    source=source,
+                    index=index,
+                    note="no recipient named in the report",
+                )
             )
         ]
     damage = _damage_note(message)
@@ -195,13 +199,6 @@ def decode_text(data: bytes, charset: str | None = None) -> str:
     if guess is not None:
         return data.decode(_SUPERSETS.get(guess.encoding, guess.encoding), errors="replace")
     return data.decode(fallback, errors="replace")
-
-
-def find_status(text: str) -> str | None:
-    """Return the first failure status code in ``text``: an enhanced code (``5.1.1``) if any,
-    else an SMTP reply code (``550``); None when there is neither."""
-    match = _ENHANCED_CODE.search(text) or _REPLY_CODE.search(text)
-    return match.group() if match else None
 
 
 def _parse_bytes(data: bytes) -> Message:
@@ -325,14 +322,14 @@ def _prose_records(text: str, source: str, index: int | None) -> list[BounceReco
         diagnostic = _clean("\n".join(regions[key])) or _clean(preamble)
         host = _HOST_IN_PROSE.search(diagnostic)
         records.append(
-            BounceRecord(
-                source,
-                index,
-                recipient=address,
-                status=find_status(diagnostic),
-                action=None,
-                remote_mta=host.group("host") if host else None,
-                diagnostic=diagnostic,
+            _with_codes(
+                BounceRecord(
+                    text=diagnostic,
+                    recipient=address,
+                    remote_mta=host.group("host") if host else None,
+                    source=source,
+                    index=index,
+                )
             )
         )
     return records
@@ -370,23 +367,37 @@ def _dsn_record(
     diagnostic = _field(block, "Diagnostic-Code")
     note = None
     if not diagnostic:
-        same_recipient = [
-            r for r in prose_records if (r.recipient or "").lower() == recipient.lower()
-        ]
+        wanted = recipient.lower()
+        same_recipient = [r for r in prose_records if (r.recipient or "").lower() == wanted]
         fallback = same_recipient or (prose_records if len(prose_records) == 1 else [])
         if fallback:
-            diagnostic = fallback[0].diagnostic
+            diagnostic = fallback[0].text
             note = "no Diagnostic-Code: text taken from the report's prose"
     status_field = _field(block, "Status")
-    return BounceRecord(
-        source,
-        index,
+    action = _field(block, "Action").lower()
+    record = BounceRecord(
+        text=diagnostic,
+        status=status_field.split()[0] if status_field else None,
+        kind=_KIND_OF_ACTION.get(action, "failed"),
         recipient=recipient or None,
-        status=status_field.split()[0] if status_field else find_status(diagnostic),
-        action=_field(block, "Action").lower() or None,
+        dsn_action=action or None,
         remote_mta=_host_name(_field(block, "Remote-MTA")),
-        diagnostic=diagnostic,
+        source=source,
+        index=index,
         note=note,
+    )
+    return _with_codes(record)
+
+
+def _with_codes(record: BounceRecord) -> BounceRecord:
+    """``record`` with the status, reply code and refused command its text gives filled in
+    where the record has none."""
+    cause = first_rejection(record.text)
+    return replace(
+        record,
+        status=record.status or find_status(cause),
+        reply_code=record.reply_code or find_reply_code(cause),
+        smtp_command=record.smtp_command or find_command(cause),
     )
 
 
@@ -435,4 +446,4 @@ def _damage_note(message: Message) -> str | None:
 
 
 def _empty_record(source: str, index: int | None, note: str) -> BounceRecord:
-    return BounceRecord.text_only(source, index, "", None, note)
+    return BounceRecord(kind="not_bounce", source=source, index=index, note=note)

@@ -31,8 +31,9 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from bounce_ml.mail.emails import BrokenMessageError, find_status, parse_bounce
+from bounce_ml.mail.emails import BrokenMessageError, parse_bounce
 from bounce_ml.mail.records import BounceRecord, ReadProblem
+from bounce_ml.mail.smtp import text_record
 
 __all__ = ["INPUT_FORMATS", "batched", "iter_records", "split_mbox"]
 
@@ -306,7 +307,7 @@ def _text_item(source: str, index: int, text: str) -> _Item:
     if "\x00" in text:
         return ReadProblem(source, index, "NUL bytes: binary data, not text")
     note = "undecodable bytes replaced by U+FFFD" if "\ufffd" in text else None
-    return BounceRecord.text_only(source, index, text, find_status(text), note=note)
+    return text_record(text, source=source, index=index, note=note)
 
 
 def _read_text(stream: BinaryIO, source: str) -> Iterator[_Item]:

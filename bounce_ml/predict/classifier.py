@@ -1,4 +1,4 @@
-"""The Python API: classify bounce texts with the saved model plus the rules."""
+"""The Python API: classify bounce texts or records with the saved model plus the rules."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any, overload
 
+import numpy as np
+
 from bounce_ml import config
 from bounce_ml.labels.rules import RuleSet, default_rules
-from bounce_ml.labels.taxonomy import Taxonomy, default_taxonomy
+from bounce_ml.labels.status_codes import StatusTable, default_status_table
+from bounce_ml.labels.taxonomy import UNKNOWN, Taxonomy, default_taxonomy
+from bounce_ml.mail.records import MAX_TEXT_CHARS, BounceRecord
+from bounce_ml.mail.smtp import first_rejection, text_record
 from bounce_ml.predict.artifacts import LoadedModel, has_any_model_file, load_model
-from bounce_ml.predict.policy import DecidedBy, Decision, decide
+from bounce_ml.predict.policy import DecidedBy, Decision, decide, with_codes
 from bounce_ml.text.normalize import normalize_text
 
-# Bounce wording is short; anything longer is a whole message or junk. Texts are
-# cut to this many characters before normalising, so a 50 MB line cannot stall a run.
-MAX_TEXT_CHARS = 10_000
 # Distinct normalised wordings remembered across batches (a mail log repeats a few
 # hundred templates with different addresses; each is classified once).
 CACHE_SIZE = 100_000
@@ -27,7 +29,12 @@ TOP_LABELS = 2
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
-    """What went wrong with one bounce, how sure we are and what to do."""
+    """What went wrong with one bounce, how sure we are and what to do.
+
+    ``decided_by`` says which input decided: the ``model`` or a ``rule`` on the text, the
+    record's ``status`` code (or reply code, or refused command), or ``none`` (``unknown``).
+    ``truncated`` is True when the text was cut to `MAX_TEXT_CHARS` before classifying.
+    """
 
     text: str
     label: str
@@ -42,6 +49,7 @@ class Prediction:
     rule_id: str | None
     evidence: tuple[str, ...]
     note: str | None = None
+    truncated: bool = False
     # The model's most probable labels with their probabilities, best first
     # (empty without a model). Not part of the output rows.
     top_labels: tuple[tuple[str, float], ...] = ()
@@ -56,12 +64,14 @@ class Prediction:
 
 
 @dataclass(frozen=True, slots=True)
-class _Scored:
-    """What the classifier remembers per distinct normalised wording."""
+class _TextVerdict:
+    """What the text alone says, remembered per normalised wording."""
 
     decision: Decision
     evidence: tuple[str, ...]
+    probabilities: dict[str, float] | None
     top_labels: tuple[tuple[str, float], ...]
+    by_override: bool
 
 
 class Classifier:
@@ -86,6 +96,7 @@ class Classifier:
         lang: str = "en",
         rules: RuleSet | None = None,
         taxonomy: Taxonomy | None = None,
+        status_table: StatusTable | None = None,
     ) -> None:
         self.taxonomy = taxonomy or default_taxonomy()
         self.rules = rules or default_rules()
@@ -98,31 +109,56 @@ class Classifier:
                 self.rules_only_reason = f"no trained model in {directory}: the rules decide alone"
             else:
                 self.model = load_model(directory, self.taxonomy)
-        self._cache: dict[str, _Scored] = {}
+        self.status_table = status_table or default_status_table()
+        self._cache: dict[str, _TextVerdict] = {}
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """Classify a batch of texts, in order; identical normalised wordings are scored once."""
-        clipped = [text[:MAX_TEXT_CHARS] for text in texts]
-        keys = [normalize_text(text) for text in clipped]
-        todo = list(dict.fromkeys(key for key in keys if key not in self._cache))
+        """Classify a batch of texts, in order; identical normalised wordings are scored once.
+
+        Each text is read as `text_record` reads a line: the first rejection of a transcript
+        is kept, and the codes it contains are used as its status, reply code and command.
+        """
+        return self.predict_records([text_record(text) for text in texts])
+
+    def predict_records(self, records: Sequence[BounceRecord]) -> list[Prediction]:
+        """Classify a batch of records, in order.
+
+        The text decides first; the record's ``status``, ``reply_code`` and ``smtp_command``
+        fill in when the text says nothing useful and narrow the answer when a trusted code
+        disagrees (see ``bounce_ml/predict/policy.py``). Records whose ``kind`` is not a
+        failure (``auto_reply``, ``delivered``, ...) get ``unknown`` with a note.
+        """
+        keys = [
+            normalize_text(first_rejection(record.text[:MAX_TEXT_CHARS]))
+            if record.is_failure
+            else ""
+            for record in records
+        ]
+        todo = list(
+            dict.fromkeys(
+                key
+                for key, record in zip(keys, records, strict=True)
+                if record.is_failure and key not in self._cache
+            )
+        )
         if todo:
             if len(self._cache) + len(todo) > CACHE_SIZE:
                 self._cache.clear()
-            self._cache.update(zip(todo, self._decide(todo), strict=True))
+            self._cache.update(zip(todo, self._text_verdicts(todo), strict=True))
         return [
-            self._prediction(text, self._cache[key], truncated=len(text) > MAX_TEXT_CHARS)
-            for text, key in zip(texts, keys, strict=True)
+            self._prediction(record, self._cache[key] if record.is_failure else None)
+            for record, key in zip(records, keys, strict=True)
         ]
 
-    def _decide(self, keys: list[str]) -> list[_Scored]:
+    def _text_verdicts(self, keys: list[str]) -> list[_TextVerdict]:
         model = self.model
         rows = [model.scorer.row(key) for key in keys] if model else []
-        probabilities = model.scorer.proba_of_rows(rows) if model else None
+        probabilities = model.scorer.proba_of_rows(rows) if model else np.empty((0, 0))
         results = []
         for i, key in enumerate(keys):
             model_label, model_confidence = None, 0.0
             top: tuple[tuple[str, float], ...] = ()
-            if model is not None and probabilities is not None:
+            if model is not None and key:
                 order = probabilities[i].argsort()[::-1][:TOP_LABELS]
                 top = tuple((model.scorer.classes[j], float(probabilities[i, j])) for j in order)
                 model_label, model_confidence = top[0]
@@ -143,14 +179,40 @@ class Classifier:
                 evidence = tuple(model.scorer.top_features(rows[i], decision.label))
             else:
                 evidence = decision.rule.words if decision.rule else ()
-            results.append(_Scored(decision, evidence, top))
+            by_label = (
+                dict(zip(model.scorer.classes, map(float, probabilities[i]), strict=True))
+                if model is not None and key
+                else None
+            )
+            results.append(
+                _TextVerdict(decision, evidence, by_label, top, self.rules.is_override(match))
+            )
         return results
 
-    def _prediction(self, text: str, scored: _Scored, *, truncated: bool) -> Prediction:
-        decision = scored.decision
+    def _prediction(self, record: BounceRecord, verdict: _TextVerdict | None) -> Prediction:
+        text = record.text[:MAX_TEXT_CHARS]
+        top_labels = verdict.top_labels if verdict else ()
+        if verdict is None:
+            decision = Decision(UNKNOWN, 0.0, "none", None)
+            evidence: tuple[str, ...] = ()
+            note: str | None = f"not a failure: {record.kind}"
+        else:
+            codes = self.status_table.hint(record.status, record.reply_code, record.smtp_command)
+            decision = with_codes(
+                verdict.decision,
+                codes,
+                verdict.probabilities,
+                threshold=self.model.threshold if self.model else 1.0,
+                by_override=verdict.by_override,
+            )
+            evidence = verdict.evidence
+            if decision.codes is not None:
+                words = decision.rule.words if decision.rule else ()
+                evidence = (decision.codes.evidence, *words)
+            note = None if text.strip() else "empty text"
         label = self.taxonomy[decision.label]
         return Prediction(
-            text=text[:MAX_TEXT_CHARS],
+            text=text,
             label=label.id,
             name_en=label.name_en,
             name_zh=label.name_zh,
@@ -161,18 +223,11 @@ class Classifier:
             advice=label.advice(self.lang),
             decided_by=decision.decided_by,
             rule_id=decision.rule.rule_id if decision.rule else None,
-            evidence=scored.evidence,
-            note=_note(text, truncated),
-            top_labels=scored.top_labels,
+            evidence=evidence,
+            note=note,
+            truncated=len(record.text) > MAX_TEXT_CHARS,
+            top_labels=top_labels,
         )
-
-
-def _note(text: str, truncated: bool) -> str | None:
-    if truncated:
-        return f"text truncated to {MAX_TEXT_CHARS} characters"
-    if not text.strip():
-        return "empty text"
-    return None
 
 
 @cache
@@ -184,20 +239,35 @@ def _classifier(model_dir: Path | None, lang: str) -> Classifier:
 # A str is itself a Sequence[str], so the batch overload names the concrete batch
 # types: with Sequence[str] both overloads would match a str.
 @overload
-def classify(texts: str, *, model_dir: str | Path | None = ..., lang: str = ...) -> Prediction: ...
+def classify(
+    texts: str | BounceRecord, *, model_dir: str | Path | None = ..., lang: str = ...
+) -> Prediction: ...
 @overload
 def classify(
-    texts: list[str] | tuple[str, ...], *, model_dir: str | Path | None = ..., lang: str = ...
+    texts: list[str | BounceRecord] | tuple[str | BounceRecord, ...],
+    *,
+    model_dir: str | Path | None = ...,
+    lang: str = ...,
 ) -> list[Prediction]: ...
 def classify(
-    texts: str | Sequence[str], *, model_dir: str | Path | None = None, lang: str = "en"
+    texts: str | BounceRecord | Sequence[str | BounceRecord],
+    *,
+    model_dir: str | Path | None = None,
+    lang: str = "en",
 ) -> Prediction | list[Prediction]:
-    """Classify one bounce text (returns a Prediction) or a list (returns a list, in order).
+    """Classify one bounce text or record (returns a Prediction) or a list of them (returns a
+    list, in order). A record carries the codes the text may lack:
 
     >>> classify("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown").label
     'user_unknown'
+    >>> classify(BounceRecord(text="", status="5.2.2")).label
+    'mailbox_full'
     """
     classifier = _classifier(Path(model_dir) if model_dir is not None else None, lang)
-    if isinstance(texts, str):
-        return classifier.predict([texts])[0]
-    return classifier.predict(list(texts))
+    if isinstance(texts, str | BounceRecord):
+        return classifier.predict_records([_as_record(texts)])[0]
+    return classifier.predict_records([_as_record(item) for item in texts])
+
+
+def _as_record(item: str | BounceRecord) -> BounceRecord:
+    return item if isinstance(item, BounceRecord) else text_record(item)

@@ -8,6 +8,23 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
+from bounce_ml.mail.records import BounceRecord
+from bounce_ml.predict.classifier import Prediction
+
+# The record's columns, in output order, before the prediction's.
+RECORD_COLUMNS = (
+    "source",
+    "index",
+    "kind",
+    "recipient",
+    "status",
+    "reply_code",
+    "smtp_command",
+    "dsn_action",
+    "feedback_type",
+    "remote_mta",
+)
+
 # The output format an --output file implies by its extension.
 EXTENSIONS = {
     ".json": "json",
@@ -23,6 +40,15 @@ REPLACED_NOTE = "invalid characters replaced by U+FFFD"
 # A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...)).
 # OWASP's CSV injection guidance: prefix such a cell with a single quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def result_row(record: BounceRecord, prediction: Prediction) -> dict[str, Any]:
+    """One output row: the record's columns, then the prediction's; the two notes joined."""
+    row = {column: getattr(record, column) for column in RECORD_COLUMNS}
+    row.update(prediction.to_dict())
+    notes = [note for note in (record.note, prediction.note) if note]
+    row["note"] = "; ".join(notes) or None
+    return row
 
 
 def write_rows(
@@ -87,7 +113,7 @@ def _write_table(rows: list[dict[str, Any]], out: TextIO) -> None:
         confidence = f"{row['confidence']:.2f}"
         retry = "retry" if row["retry"] else "do not retry"
         lines = [f"[{number}] {_one_line(row['text'], 100)}"]
-        for key in ("source", "recipient", "status"):
+        for key in ("source", "kind", "recipient", "status"):
             if row.get(key):
                 lines.append(f"    {key:<11} {row[key]}")
         lines += [
