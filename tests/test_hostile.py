@@ -7,13 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from bounce_ml import classify
+from bounce_ml import classify, config
 from bounce_ml.cli import app
+from bounce_ml.predict.artifacts import load_model
 from bounce_ml.predict.classifier import MAX_TEXT_CHARS
 from bounce_ml.text.normalize import normalize_text
-from bounce_ml.text.tokenize import tokenize
+from bounce_ml.text.tokenize import Tokenizer
 
 runner = CliRunner()
+tokenize = Tokenizer(load_model(config.MODELS_DIR).scorer.segmenter)
 
 
 def test_empty_and_whitespace_text_is_unknown_with_a_note() -> None:

@@ -1,8 +1,12 @@
 import subprocess
 import sys
 
+from bounce_ml import config
+from bounce_ml.predict.artifacts import load_model
 from bounce_ml.text.normalize import normalize_text
-from bounce_ml.text.tokenize import tokenize
+from bounce_ml.text.tokenize import Tokenizer
+
+tokenize = Tokenizer(load_model(config.MODELS_DIR).scorer.segmenter)
 
 
 def test_mixed_chinese_and_english_line() -> None:
@@ -16,8 +20,12 @@ def test_codes_and_placeholders_stay_whole() -> None:
     assert "5.2.2" in tokens and "邮箱" in tokens
 
 
-def test_jieba_is_silent_in_a_fresh_process() -> None:
-    code = "from bounce_ml.text.tokenize import tokenize; print(tokenize('邮件被退回'))"
+def test_chinese_prediction_never_imports_jieba() -> None:
+    code = (
+        "import sys\n"
+        "from bounce_ml import classify\n"
+        "print(classify('邮件被退回：收件人不存在').label, 'jieba' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr == ""
-    assert done.stdout.strip() == "['邮件', '被', '退回']"
+    assert done.stdout.split() == ["user_unknown", "False"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from bounce_ml.labels.taxonomy import UNKNOWN, Taxonomy, default_taxonomy
 from bounce_ml.tomlfile import Key, check_table, check_tables, read_toml
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Rule:
     """One rule: patterns that, when found, point to ``label``."""
 
@@ -27,7 +27,18 @@ class Rule:
     label: str
     priority: int
     patterns: tuple[str, ...]
-    regex: re.Pattern[str]
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """One alternation of the patterns: a single scan of a text finds them all.
+
+        Compiled on first use: compiling every rule costs more than a whole
+        ``bounce-ml predict`` call, and a confident model needs only the overrides.
+        """
+        try:
+            return re.compile("|".join(f"(?:{p})" for p in self.patterns))
+        except re.error as exc:
+            raise BounceMLError(f"rule {self.id!r}: bad pattern ({exc})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +102,9 @@ _RULE_KEYS = {
 _SETTINGS = {"strong_priority": Key(int), "override_priority": Key(int), "rule": Key(list)}
 
 
-def _compile_rule(entry: dict[str, Any], path: Path, taxonomy: Taxonomy) -> Rule:
+def _compile_rule(
+    entry: dict[str, Any], path: Path, taxonomy: Taxonomy, check_patterns: bool
+) -> Rule:
     where = f"{path}: rule {entry['id']!r}"
     label = entry["label"]
     if label not in taxonomy or label == UNKNOWN:
@@ -99,18 +112,21 @@ def _compile_rule(entry: dict[str, Any], path: Path, taxonomy: Taxonomy) -> Rule
     patterns = entry["patterns"]
     if not patterns:
         raise BounceMLError(f"{where}: key 'patterns' must not be empty")
-    for pattern in patterns:
+    for pattern in patterns if check_patterns else ():
         try:
             re.compile(pattern)
         except re.error as exc:
             raise BounceMLError(f"{where}: bad pattern {pattern!r} ({exc})") from None
-    # One alternation per rule: a single scan of the text finds all its patterns.
-    regex = re.compile("|".join(f"(?:{p})" for p in patterns))
-    return Rule(entry["id"], label, entry["priority"], tuple(patterns), regex)
+    return Rule(entry["id"], label, entry["priority"], tuple(patterns))
 
 
-def load_rules(path: Path | None = None, taxonomy: Taxonomy | None = None) -> RuleSet:
+def load_rules(
+    path: Path | None = None, taxonomy: Taxonomy | None = None, *, check_patterns: bool = True
+) -> RuleSet:
     """Read and validate a rules file (default: the project's ``data/rules.toml``).
+
+    ``check_patterns=False`` leaves each pattern to be checked when its rule is
+    first used (prediction start-up).
 
     Raises
     ------
@@ -121,11 +137,11 @@ def load_rules(path: Path | None = None, taxonomy: Taxonomy | None = None) -> Ru
     taxonomy = taxonomy or default_taxonomy()
     raw = check_table(read_toml(path), _SETTINGS, str(path))
     entries = check_tables(raw, "rule", _RULE_KEYS, path)
-    rules = [_compile_rule(entry, path, taxonomy) for entry in entries]
+    rules = [_compile_rule(entry, path, taxonomy, check_patterns) for entry in entries]
     return RuleSet(tuple(rules), raw["strong_priority"], raw["override_priority"])
 
 
 @cache
 def default_rules() -> RuleSet:
-    """The project's rules, read once per process."""
-    return load_rules()
+    """The project's rules, read once per process; patterns are compiled on first use."""
+    return load_rules(check_patterns=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
-from bounce_ml.mail.readers import batched, iter_records
 from bounce_ml.mail.records import BounceRecord, ReadProblem
 from bounce_ml.predict.classifier import Classifier, Prediction
 
@@ -29,6 +28,10 @@ class BatchRun:
 
     def read(self, path: str, *, text_column: str, text_field: str) -> Iterator[BounceRecord]:
         """Records of an input path; unreadable items are reported and skipped."""
+        # The readers (email parsing, encodings) load only when a path is read:
+        # `bounce-ml predict TEXT` starts without them.
+        from bounce_ml.mail.readers import iter_records
+
         for item in iter_records(path, text_column=text_column, text_field=text_field):
             if isinstance(item, ReadProblem):
                 self.problems += 1
@@ -41,6 +44,8 @@ class BatchRun:
         self, records: Iterable[BounceRecord], on_batch: Callable[[int], None] = lambda n: None
     ) -> Iterator[tuple[BounceRecord, Prediction]]:
         """Each record with its prediction, in order."""
+        from bounce_ml.mail.readers import batched
+
         for batch in batched(records, BATCH_SIZE):
             predictions = self.classifier.predict_records(batch)
             for record, prediction in zip(batch, predictions, strict=True):
