@@ -41,13 +41,14 @@ TOKEN_CACHE_SIZE = 200_000
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{CJK}]")
 _URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+")
-# "[email protected]" is how web pages that obfuscate addresses show them when copied.
 # The local part starts where a run of its characters starts: no quadratic rescans.
 _ADDRESS_CHARS = r"\w.!#$%&'*+/=?^`{|}~-"
 _EMAIL = re.compile(
-    rf"(?<![{_ADDRESS_CHARS}])<?(?:\[email protected\]|[{_ADDRESS_CHARS}]+@[\w-]+(?:\.[\w-]+)*)>?",
-    re.ASCII,
+    rf"(?<![{_ADDRESS_CHARS}])<?[{_ADDRESS_CHARS}]+@[\w-]+(?:\.[\w-]+)*>?", re.ASCII
 )
+# "[email protected]" is how web pages that obfuscate addresses show them when copied;
+# it holds a space, so it is masked before the text is split into tokens.
+_OBFUSCATED_EMAIL = re.compile(r"<?\[email protected\]>?", re.IGNORECASE)
 _IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.]*\d)")
 # Eight groups, or fewer with "::" (2001:db8::1, ::1, ::).
 _IPV6 = re.compile(
@@ -180,7 +181,7 @@ def _mask_run(match: re.Match[str]) -> str:
 
 def _mask_parts(text: str) -> str:
     # The `in` tests skip a regex scan when its anchor character is absent.
-    if "@" in text or "[email" in text:
+    if "@" in text:
         text = _EMAIL.sub(" <email> ", text)
     if "." in text:
         text = _IPV4.sub(" <ip> ", text)
@@ -244,6 +245,8 @@ def normalize_text(text: str) -> str:
     text = text[:MAX_TEXT_CHARS]
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)[:MAX_TEXT_CHARS]
+    if "protected]" in text:
+        text = _OBFUSCATED_EMAIL.sub(" <email> ", text)
     normalized = " ".join(map(_TOKENS.__getitem__, text.split()))
     if "  " in normalized or normalized[:1] == " " or normalized[-1:] == " ":
         normalized = " ".join(normalized.split())  # a token that masked to nothing
