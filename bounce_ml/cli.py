@@ -32,6 +32,10 @@ data_app = typer.Typer(
     help="Check and regenerate the labeled corpus in data/.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+model_app = typer.Typer(
+    help="The current model and the previous ones train keeps.", no_args_is_help=True
+)
+app.add_typer(model_app, name="model")
 feedback_app = typer.Typer(
     help="Labels you taught bounce-ml, kept in the feedback store.", no_args_is_help=True
 )
@@ -327,15 +331,31 @@ def train(
         ),
     ] = None,
     data_dir: DataDirOption = config.DATA_DIR,
+    feedback: Annotated[
+        Path | None,
+        typer.Option(
+            "--feedback",
+            help="Also learn the labeled rows of this feedback store (SQLite file).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Retrain the model on data/ plus any --add files and save it with its metadata."""
+    """Retrain the model on data/ plus any --add files and feedback rows; keep the old one."""
+    from bounce_ml.feedback.store import FeedbackStore
     from bounce_ml.train.fit import train_model
 
     with user_errors():
+        rows = None
+        if feedback is not None:
+            with FeedbackStore(feedback) as store:
+                rows = store.labeled_rows()
         report = train_model(
             data_dir=_corpus_dir(data_dir),
             extra_files=add or [],
             model_dir=_output_dir(model, config.MODELS_DIR, "--model"),
+            feedback=rows,
+            feedback_path=feedback,
         )
     typer.echo(report)
 
@@ -373,11 +393,27 @@ def evaluate(
             "server/provider (source) to estimate accuracy on providers never seen."
         ),
     ] = SplitBy.group,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Compare --model with this older model on --data: per-label changes, "
+            "rows fixed and broken.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Report accuracy, macro-F1, per-label scores and confusions for rules, model and both."""
     from bounce_ml.train.evaluate import run_evaluation
 
     with user_errors():
+        if baseline is not None:
+            from bounce_ml.train.compare import compare_models
+
+            if labeled is None:
+                raise BounceMLError("--baseline needs --data FILE: the labeled rows to compare on")
+            comparison = compare_models(labeled, model or config.MODELS_DIR, baseline)
+            typer.echo(comparison.render())
+            return
         summary = run_evaluation(
             labeled_file=labeled,
             out_dir=_output_dir(out, config.REPORTS_DIR / "evaluation", "--out"),
@@ -387,6 +423,40 @@ def evaluate(
             split_by=split_by.value,
         )
     typer.echo(summary)
+
+
+@model_app.command("list")
+def model_list(model: ModelOption = None) -> None:
+    """List the current model and the previous ones, newest first."""
+    from bounce_ml.train.history import list_models
+
+    with user_errors():
+        entries = list_models(model or config.MODELS_DIR)
+    if not entries:
+        typer.echo(f"no model in {model or config.MODELS_DIR}")
+        return
+    typer.echo(f"{'id':<20} {'trained':<26} {'rows':>6} {'feedback':>8} {'threshold':>9}")
+    for entry in entries:
+        typer.echo(
+            f"{entry.id:<20} {entry.created:<26} {entry.rows:>6} {entry.feedback_rows:>8} "
+            f"{entry.threshold:>9.2f}"
+        )
+
+
+@model_app.command("rollback")
+def model_rollback(
+    to: Annotated[
+        str | None, typer.Option(help="Id of the previous model (default: the newest).")
+    ] = None,
+    model: ModelOption = None,
+) -> None:
+    """Put a previous model back; the current one is kept as a previous model."""
+    from bounce_ml.train.history import rollback
+
+    with user_errors():
+        restored, archived = rollback(model or config.MODELS_DIR, to)
+    kept = f"; the model it replaced is kept as {archived}" if archived else ""
+    typer.echo(f"restored {restored} in {model or config.MODELS_DIR}{kept}")
 
 
 @data_app.command("check")

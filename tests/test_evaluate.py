@@ -51,7 +51,7 @@ def test_data_check_passes_on_the_corpus() -> None:
 @pytest.mark.slow
 def test_source_split_holds_out_providers_without_splitting_a_template() -> None:
     from bounce_ml.corpus.files import load_corpus
-    from bounce_ml.train.evaluate import grouped_splits, split_keys
+    from bounce_ml.train.crossval import grouped_splits, split_keys
 
     corpus = load_corpus()
     keys = split_keys(corpus, "source")

@@ -334,12 +334,16 @@ class FeedbackStore:
     def labeled_rows(self) -> list[LabeledText]:
         """Every labeled row, oldest first, as training rows.
 
-        Rows of one wording share a ``group``, so cross-validation keeps them in
-        one fold, as it does with the variants of a corpus template.
+        When one wording was labeled twice differently, the later label wins and
+        the rows with the earlier one are left out. Rows of one wording share a
+        ``group``, so cross-validation keeps them in one fold, as it does with the
+        variants of a corpus template.
         """
         rows = self._db.execute(
-            "SELECT id, text, wording, label FROM feedback WHERE label IS NOT NULL ORDER BY id"
+            "SELECT id, text, wording, label FROM feedback WHERE label IS NOT NULL "
+            "ORDER BY labeled, id"
         ).fetchall()
+        latest = {wording: label for _, _, wording, label in rows}
         return [
             LabeledText(
                 text=text,
@@ -350,7 +354,8 @@ class FeedbackStore:
                 file=str(self.path),
                 line=row_id,
             )
-            for row_id, text, wording, label in rows
+            for row_id, text, wording, label in sorted(rows)
+            if latest[wording] == label
         ]
 
     def counts(self) -> tuple[int, int]:

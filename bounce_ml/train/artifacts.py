@@ -19,14 +19,12 @@ from bounce_ml.predict.artifacts import (
     METADATA_FILE,
     PIPELINE_FILE,
     SCORER_FILE,
-    has_model,
     read_metadata,
     sha256_file,
     verified_path,
 )
 from bounce_ml.predict.scorer import LinearScorer
-
-PREVIOUS_DIR = "previous"
+from bounce_ml.train.history import MODEL_FILES, archive_current, prune
 
 
 def load_pipeline(model_dir: Path) -> Any:
@@ -37,33 +35,31 @@ def load_pipeline(model_dir: Path) -> Any:
 
 def save_model(
     model_dir: Path, scorer: LinearScorer, pipeline: Any, metadata: dict[str, Any]
-) -> None:
+) -> str | None:
     """Write a model directory so that an interruption never leaves a broken model in place.
 
     The files are first written to a staging directory. The old model is moved
-    to ``previous/`` metadata first, so at every moment either ``metadata.json``
-    is absent (no model: refused clearly) or it matches the files beside it.
+    to ``previous/<id>/``, metadata first, so at every moment either
+    ``metadata.json`` is absent (no model: refused clearly) or it matches the
+    files beside it. Returns the id the old model was kept under, if there was one.
     """
     model_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
     try:
         scorer.save(staging / SCORER_FILE)
-        joblib.dump(pipeline, staging / PIPELINE_FILE, compress=3)
+        # Level 1 compresses the pipeline nearly as well as 3, in a fraction of the time.
+        joblib.dump(pipeline, staging / PIPELINE_FILE, compress=1)
         metadata = {
             **metadata,
-            "files": {name: sha256_file(staging / name) for name in (SCORER_FILE, PIPELINE_FILE)},
+            "files": {name: sha256_file(staging / name) for name in MODEL_FILES},
         }
         (staging / METADATA_FILE).write_text(
             json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        if has_model(model_dir):
-            previous = model_dir / PREVIOUS_DIR
-            shutil.rmtree(previous, ignore_errors=True)
-            previous.mkdir()
-            for name in (METADATA_FILE, SCORER_FILE, PIPELINE_FILE):
-                if (model_dir / name).exists():
-                    os.replace(model_dir / name, previous / name)
-        for name in (SCORER_FILE, PIPELINE_FILE, METADATA_FILE):
+        archived = archive_current(model_dir)
+        for name in (*MODEL_FILES, METADATA_FILE):
             os.replace(staging / name, model_dir / name)
+        prune(model_dir)
+        return archived
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,4 +1,11 @@
-"""``bounce-ml train``: fit the pipeline on the corpus (plus extra files) and save it."""
+"""``bounce-ml train``: fit the pipeline once on the corpus (plus your rows) and save it.
+
+No cross-validation runs here: that is ``bounce-ml evaluate``'s job
+(:mod:`bounce_ml.train.crossval`). The model threshold is ``[policy] threshold``
+of ``data/model.toml``, the value ``evaluate`` chooses on grouped out-of-fold
+predictions of the corpus, so a retrain takes seconds and its threshold was
+never tuned on the rows it is fitted on.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +17,12 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
-from bounce_ml.corpus.files import Corpus, corpus_files, data_hash, load_corpus
+from bounce_ml.corpus.files import Corpus, LabeledText, corpus_files, data_hash, load_corpus
+from bounce_ml.errors import BounceMLError
 from bounce_ml.labels.rules import load_rules
 from bounce_ml.labels.taxonomy import load_taxonomy
+from bounce_ml.text.normalize import normalize_text
 from bounce_ml.train.artifacts import save_model
-from bounce_ml.train.evaluate import (
-    choose_threshold,
-    combined,
-    model_alone,
-    out_of_fold,
-    rule_matches,
-    rules_alone,
-    scores,
-)
 from bounce_ml.train.pipeline import build_pipeline, compile_scorer, load_params
 
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "jieba", "opencc", "joblib", "pandas")
@@ -38,67 +38,91 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _cv_metrics(corpus: Corpus, params: dict[str, Any], rules: Any) -> tuple[float, dict[str, Any]]:
-    """Pick the model threshold on grouped out-of-fold predictions; score the three systems."""
-    folds = min(params["cv"]["folds"], len(set(corpus.groups)))
-    oof = out_of_fold(corpus, params, folds)
-    matches = rule_matches(corpus.texts, rules)
-    threshold = choose_threshold(
-        oof.proba,
-        oof.classes,
-        matches,
-        rules,
-        corpus.labels,
-        params["policy"]["threshold_candidates"],
-    )
-    labels = sorted(set(corpus.labels))
-    predictions = {
-        "rules": rules_alone(matches),
-        "model": model_alone(oof.proba, oof.classes),
-        "combined": combined(oof.proba, oof.classes, matches, rules, threshold),
-    }
-    metrics = {name: scores(corpus.labels, pred, labels) for name, pred in predictions.items()}
-    return threshold, {"folds": folds, **metrics}
+def configured_threshold(params: dict[str, Any], path: Path) -> float:
+    """``[policy] threshold`` of the params file (a number, by its schema), between 0 and 1."""
+    value = float(params["policy"]["threshold"])
+    if not 0 < value < 1:
+        raise BounceMLError(f"{path}: [policy]: key 'threshold' must be between 0 and 1")
+    return value
 
 
-def train_model(*, data_dir: Path, extra_files: list[Path], model_dir: Path) -> str:
+def with_feedback(
+    corpus: Corpus, feedback: list[LabeledText], weight: float
+) -> tuple[Corpus, list[float], int]:
+    """The corpus plus your labeled rows, each of yours counting ``weight`` times.
+
+    Your label wins where a corpus row of the same wording says otherwise. Returns
+    the merged corpus, the sample weight of each row, and how many corpus rows
+    your labels replaced.
+    """
+    yours = {normalize_text(row.text): row.label for row in feedback}
+    kept = [
+        row for row in corpus.rows if yours.get(normalize_text(row.text), row.label) == row.label
+    ]
+    weights = [1.0] * len(kept) + [weight] * len(feedback)
+    return Corpus(rows=kept + feedback), weights, len(corpus.rows) - len(kept)
+
+
+def train_model(
+    *,
+    data_dir: Path,
+    extra_files: list[Path],
+    model_dir: Path,
+    feedback: list[LabeledText] | None = None,
+    feedback_path: Path | None = None,
+) -> str:
     """Train, save the model with its metadata, and return a short report."""
     started = time.perf_counter()
     taxonomy = load_taxonomy(data_dir / "taxonomy.toml")
     rules = load_rules(data_dir / "rules.toml", taxonomy)
     params = load_params(data_dir / "model.toml")
+    threshold = configured_threshold(params, data_dir / "model.toml")
     files = corpus_files(data_dir) + list(extra_files)
     corpus = load_corpus(files, taxonomy)
     corpus.raise_problems()
+    weight = float(params["feedback"]["weight"])
+    corpus, weights, replaced = with_feedback(corpus, feedback or [], weight)
 
-    threshold, metrics = _cv_metrics(corpus, params, rules)
-    pipeline = build_pipeline(params).fit(corpus.texts, corpus.labels)
+    pipeline = build_pipeline(params).fit(
+        corpus.texts, corpus.labels, classify__sample_weight=weights
+    )
     scorer = compile_scorer(pipeline)
-    seconds = time.perf_counter() - started
     per_file = Counter(row.file for row in corpus.rows)
     metadata = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "labels": scorer.classes,
         "data_hash": data_hash(data_dir),
         "extra_files": {str(p): per_file[str(p)] for p in extra_files},
+        "feedback": {
+            "path": str(feedback_path) if feedback_path else None,
+            "rows": len(feedback or []),
+            "weight": weight,
+            "corpus_rows_replaced": replaced,
+        },
         "rows": len(corpus.rows),
         "rows_per_label": dict(sorted(Counter(corpus.labels).items())),
         "threshold": threshold,
+        "threshold_from": "[policy] threshold of data/model.toml, chosen by `bounce-ml evaluate`",
         "strong_rule_priority": rules.strong_priority,
         "params": params,
-        "metrics_cv": metrics,
         "features": scorer.coef_t.shape[0],
-        "train_seconds": round(seconds, 1),
         "libraries": library_versions(),
     }
-    save_model(model_dir, scorer, pipeline, metadata)
-    summary = ", ".join(
-        f"{name} macro-F1 {metrics[name]['macro_f1']:.3f}"
-        for name in ("rules", "model", "combined")
+    fitted = time.perf_counter() - started
+    archived = save_model(
+        model_dir, scorer, pipeline, {**metadata, "fit_seconds": round(fitted, 1)}
     )
-    return (
+    seconds = time.perf_counter() - started
+    lines = [
         f"trained on {len(corpus.rows)} rows ({len(scorer.classes)} labels, "
-        f"{metadata['features']} features) in {seconds:.1f} s\n"
-        f"grouped {metrics['folds']}-fold CV: {summary}\n"
-        f"model threshold {threshold:.2f}; saved to {model_dir}"
-    )
+        f"{metadata['features']} features) in {seconds:.1f} s",
+    ]
+    if feedback is not None:
+        lines.append(
+            f"{len(feedback)} rows from the feedback store {feedback_path} (weight {weight:g}); "
+            f"they replaced {replaced} corpus rows of the same wording"
+        )
+    lines.append(f"model threshold {threshold:.2f} (data/model.toml); saved to {model_dir}")
+    if archived:
+        lines.append(f"the previous model is kept as {archived} (`bounce-ml model rollback`)")
+    return "\n".join(lines)

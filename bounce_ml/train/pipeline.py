@@ -36,9 +36,14 @@ _VECTORIZER_KEYS = {
 _PARAM_TABLES = {
     "words": _VECTORIZER_KEYS,
     "chars": _VECTORIZER_KEYS,
-    "classifier": {"C": Key(float), "max_iter": Key(int)},
+    "classifier": {
+        "C": Key(float),
+        "solver": Key(str, choices=("lbfgs", "newton-cg", "sag", "saga")),
+        "max_iter": Key(int),
+    },
+    "feedback": {"weight": Key(float)},
     "cv": {"folds": Key(int), "n_jobs": Key(int)},
-    "policy": {"threshold_candidates": Key(list, items=float)},
+    "policy": {"threshold": Key(float), "threshold_candidates": Key(list, items=float)},
 }
 
 
@@ -103,6 +108,7 @@ def build_pipeline(params: dict[str, Any], classifier: str = "logreg") -> Pipeli
     if classifier == "logreg":
         model = LogisticRegression(
             C=params["classifier"]["C"],
+            solver=params["classifier"]["solver"],
             max_iter=params["classifier"]["max_iter"],
             random_state=seed,
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bounce_ml.train.evaluate import SYSTEMS, Evaluation
+from bounce_ml.train.crossval import SYSTEMS, Evaluation
 
 
 def summary_table(metrics: dict[str, Any]) -> str:
@@ -76,6 +76,15 @@ def render_report(
         "",
         f"{len(evaluation.y_true)} labeled rows. {evaluation.how}.",
         f"Model thresholds used: {', '.join(f'{t:.2f}' for t in evaluation.thresholds)}.",
+        *(
+            [
+                f"On all out-of-fold predictions the threshold chosen is "
+                f"{evaluation.chosen_threshold:.2f}: `[policy] threshold` in data/model.toml "
+                "should hold it, because `bounce-ml train` takes it from there."
+            ]
+            if evaluation.chosen_threshold is not None
+            else []
+        ),
         "",
         "## Summary",
         "",
