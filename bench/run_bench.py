@@ -138,10 +138,41 @@ def measure_adversarial() -> dict[str, float]:
     return json.loads(out)
 
 
-def measure_training() -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as model_dir:
-        seconds, _ = _run_child([str(BIN / "bounce-ml"), "train", "--model", model_dir])
-    return {"seconds": seconds}
+def _timed_child(args: list[str]) -> dict[str, float]:
+    """Wall seconds and CPU seconds (user + system) of a child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if status:
+        raise SystemExit(f"benchmark step failed: {' '.join(args)}")
+    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime}
+
+
+def measure_training() -> dict[str, dict[str, float]]:
+    """`bounce-ml train` on the corpus, and a retrain with 20 rows from a feedback store.
+
+    The feedback rows are the walkthrough's invented provider (tests/fixtures/feedback/).
+    """
+    import csv
+
+    from bounce_ml.feedback.store import FeedbackStore
+
+    command = str(BIN / "bounce-ml")
+    teach = ROOT / "tests" / "fixtures" / "feedback" / "halvard_teach.csv"
+    with tempfile.TemporaryDirectory() as work:
+        store_path = Path(work) / "feedback.sqlite3"
+        with (
+            open(teach, encoding="utf-8", newline="") as handle,
+            FeedbackStore(store_path) as store,
+        ):
+            for row in csv.DictReader(handle):
+                store.add_label(row["text"], row["label"], origin="bench")
+        corpus = _timed_child([command, "train", "--model", f"{work}/corpus"])
+        feedback = _timed_child(
+            [command, "train", "--model", f"{work}/feedback", "--feedback", str(store_path)]
+        )
+    return {"corpus": corpus, "with_feedback": feedback}
 
 
 def model_sizes() -> dict[str, float]:
@@ -205,9 +236,18 @@ def _table(results: dict) -> list[tuple[str, str, str]]:
         ),
     ]
     if "training" in results:
-        rows.append(
-            ("training time `bounce-ml train`", f"{results['training']['seconds']:.1f} s", "< 60 s")
-        )
+        for key, what in (
+            ("corpus", "`bounce-ml train`"),
+            ("with_feedback", "`bounce-ml train --feedback` (20 rows)"),
+        ):
+            timing = results["training"][key]
+            rows.append(
+                (
+                    f"training time {what}, wall (CPU)",
+                    f"{timing['seconds']:.1f} s ({timing['cpu_seconds']:.1f} s)",
+                    "<= 15 s",
+                )
+            )
     return rows
 
 

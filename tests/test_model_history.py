@@ -32,7 +32,7 @@ def test_train_keeps_the_previous_model_and_rollback_restores_it(small_data_dir,
     shutil.copy(config.CORPUS_DIR / "rate_limited.csv", small_data_dir / "corpus")
     second = _train(small_data_dir, model_dir)
     entries = list_models(model_dir)
-    assert [e.id for e in entries][0] == "current"
+    assert entries[0].id == "current"
     assert len(entries) == 2
     assert f"the previous model is kept as {entries[1].id}" in second
     assert entries[1].created == first_created

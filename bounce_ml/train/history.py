@@ -14,9 +14,8 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from bounce_ml.errors import BounceMLError
 from bounce_ml.predict.artifacts import (
@@ -30,7 +29,7 @@ from bounce_ml.predict.artifacts import (
 
 PREVIOUS_DIR = "previous"
 KEEP_PREVIOUS = 5
-MODEL_FILES = (SCORER_FILE, PIPELINE_FILE)  # metadata.json moves separately: out first, in last
+FILES_BESIDE_METADATA = (SCORER_FILE, PIPELINE_FILE)  # metadata.json moves out first, in last
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +56,12 @@ class ModelEntry:
         )
 
 
-def model_id(metadata: dict[str, Any]) -> str:
-    """A sortable id from the training time in the metadata."""
+def model_id(model_dir: Path) -> str:
+    """A sortable id: the training time in the metadata (else now, for a damaged model)."""
     try:
-        created = datetime.fromisoformat(str(metadata["created"]))
-    except (KeyError, ValueError):
-        return "unknown-time"
+        created = datetime.fromisoformat(str(read_metadata(model_dir)["created"]))
+    except (BounceMLError, KeyError, ValueError):
+        created = datetime.now(timezone.utc)
     return created.strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -71,7 +70,7 @@ def move_model(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     staged = target / f".{METADATA_FILE}.moving"
     os.replace(source / METADATA_FILE, staged)
-    for name in MODEL_FILES:
+    for name in FILES_BESIDE_METADATA:
         if (source / name).exists():
             os.replace(source / name, target / name)
     os.replace(staged, target / METADATA_FILE)
@@ -85,7 +84,7 @@ def archive_current(model_dir: Path) -> str | None:
     if not has_model(model_dir):
         return None
     previous = model_dir / PREVIOUS_DIR
-    base = entry_id = model_id(read_metadata(model_dir))
+    base = entry_id = model_id(model_dir)
     number = 1
     while (previous / entry_id).exists():
         number += 1
