@@ -454,9 +454,10 @@ def model_rollback(
     from bounce_ml.train.history import rollback
 
     with user_errors():
-        restored, archived = rollback(model or config.MODELS_DIR, to)
+        model_dir = _output_dir(model, config.MODELS_DIR, "--model")
+        restored, archived = rollback(model_dir, to)
     kept = f"; the model it replaced is kept as {archived}" if archived else ""
-    typer.echo(f"restored {restored} in {model or config.MODELS_DIR}{kept}")
+    typer.echo(f"restored {restored} in {model_dir}{kept}")
 
 
 @data_app.command("check")
