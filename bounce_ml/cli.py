@@ -193,11 +193,22 @@ def predict(
         bool, typer.Option(help="Ignore the model; let the rules decide.")
     ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No progress bar, warnings or summary; only a count of skipped items, if any.",
+        ),
     ] = False,
     strict: Annotated[
         bool, typer.Option(help="Exit non-zero if any message or row could not be read.")
     ] = False,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Encoding of CSV, JSONL and text input (default: detected, e.g. UTF-8, GBK, Big5)."
+        ),
+    ] = None,
     escape_formulas: Annotated[
         bool,
         typer.Option(
@@ -207,6 +218,7 @@ def predict(
     ] = True,
 ) -> None:
     """Classify bounce texts or bounce emails and print label, confidence, action and advice."""
+    from bounce_ml.inputfile import check_encoding
     from bounce_ml.predict.batch import BatchRun
     from bounce_ml.predict.classifier import Classifier
     from bounce_ml.predict.output import result_row, write_rows
@@ -214,21 +226,26 @@ def predict(
     with user_errors():
         if texts and input_path:
             raise BounceMLError("give either TEXT arguments or --input, not both")
+        codec = check_encoding(encoding) if encoding else None
         classifier = Classifier(model_dir=model, use_model=not rules_only, lang=lang.value)
         if classifier.rules_only_reason:
             _warn(classifier.rules_only_reason)
-        run = BatchRun(classifier, report=_warn)
+        run = BatchRun(classifier, report=(lambda message: None) if quiet else _warn)
         if input_path is None:
             items = _text_records(texts or [])
         else:
-            items = run.read(input_path, text_column=text_column, text_field=text_field)
+            items = run.read(
+                input_path, text_column=text_column, text_field=text_field, encoding=codec
+            )
         out_format = _format_for(fmt, output)
-        quiet = quiet or (output is None and input_path is None)
-        with _output_stream(output, overwrite) as stream, _progress(quiet) as advance:
+        progress_off = quiet or (output is None and input_path is None)
+        with _output_stream(output, overwrite) as stream, _progress(progress_off) as advance:
             results = run.predict(items, on_batch=advance)
             rows = (result_row(*result) for result in results)
             written = write_rows(rows, out_format, stream, escape_formulas=escape_formulas)
-        if not quiet or run.problems:
+        if quiet and run.problems:
+            _warn(f"{run.problems} unreadable items skipped (run without --quiet for details)")
+        elif not quiet and (run.problems or output is not None or input_path is not None):
             _warn(run.summary(written))
         if written == 0 or (strict and run.problems):
             raise typer.Exit(1)

@@ -81,7 +81,8 @@ def read_labeled_file(path: Path, taxonomy: Taxonomy | None = None) -> Corpus:
     taxonomy = taxonomy or default_taxonomy()
     corpus = Corpus()
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
+        # utf-8-sig: spreadsheet programs save "CSV UTF-8" with a byte order mark.
+        with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
             missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -107,6 +108,8 @@ def read_labeled_file(path: Path, taxonomy: Taxonomy | None = None) -> Corpus:
                         line=line,
                     )
                 )
+            if not corpus.rows and not corpus.problems:
+                corpus.problems.append(f"{path}: no rows after the header: nothing to learn from")
     except FileNotFoundError:
         corpus.problems.append(f"{path}: file not found")
     except UnicodeDecodeError as exc:

@@ -14,28 +14,44 @@ Nothing reads a whole file: an mbox is split line by line and a CSV or JSONL fil
 row at a time, so memory stays flat however large the input. Whatever cannot be read is
 yielded as a `ReadProblem` (source, index, reason) and reading goes on.
 
-CSV, JSONL and text input is UTF-8. Undecodable bytes are replaced by U+FFFD line by line
-and the record's ``note`` says so: one bad byte in a long export should not cost its line.
-Text containing NUL bytes is binary data, not a message, and is reported and skipped.
+Files compressed with gzip, bzip2 or xz are read through their decompressor; archives are
+refused (`bounce_ml.inputfile`). Folder and Maildir input never follows a symbolic link out
+of the folder: such a link is reported and skipped.
+
+CSV, JSONL and text input is read in the encoding given, or the one detected from its first
+64 KB (UTF-8, UTF-16 with a byte order mark, GB18030, Big5, Windows-1252). Undecodable bytes
+are replaced by U+FFFD line by line and the record's ``note`` says so: one bad byte in a long
+export should not cost its line. Text containing NUL bytes is binary data, not a message,
+and is reported and skipped.
+
+A CSV row may span lines inside a quoted field. A row longer than `MAX_CSV_ROW_CHARS`, or a
+quote that is never closed, is reported with the exact lines it covers, and reading goes on
+at the next row; a stray quote never glues the rows after it into one.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
 import json
+import lzma
 import os
 import sys
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from bounce_ml.errors import BounceMLError
+from bounce_ml.inputfile import as_utf8, decompressed, detect_encoding, sampled, without_compression
 from bounce_ml.mail.emails import BrokenMessageError, parse_bounce
 from bounce_ml.mail.records import BounceRecord, ReadProblem
 from bounce_ml.mail.smtp import text_record
 
-__all__ = ["INPUT_FORMATS", "batched", "iter_records", "split_mbox"]
+__all__ = ["INPUT_FORMATS", "REPLACED_BYTES", "batched", "iter_records", "split_mbox"]
 
 INPUT_FORMATS = ("eml", "mbox", "maildir", "folder", "csv", "jsonl", "text")
 # Bounds on what is held in memory at once. A longer line is cut (its row is reported).
@@ -43,6 +59,8 @@ INPUT_FORMATS = ("eml", "mbox", "maildir", "folder", "csv", "jsonl", "text")
 # the returned original last, so what gets cut off is what the parser ignores anyway.
 MAX_LINE_BYTES = 1 << 20
 MAX_MESSAGE_BYTES = 16 << 20
+# A CSV row (all its lines) longer than this is skipped: the csv module's own field limit.
+MAX_CSV_ROW_CHARS = 131_072
 
 _FORMAT_BY_SUFFIX = {
     ".eml": "eml",
@@ -52,6 +70,7 @@ _FORMAT_BY_SUFFIX = {
     ".ndjson": "jsonl",
 }
 _LINE_TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes, skipped"
+REPLACED_BYTES = "undecodable bytes replaced by U+FFFD"
 _LINK_OUT = "outside the folder; not followed"
 _MESSAGE_CUT = f"message cut to {MAX_MESSAGE_BYTES} bytes, or a line in it to {MAX_LINE_BYTES}"
 
@@ -66,19 +85,26 @@ def iter_records(
     text_column: str | None = None,
     text_field: str | None = None,
     input_format: str | None = None,
+    encoding: str | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[BounceRecord | ReadProblem]:
     """Read bounce records from a file, a folder or standard input (``-``).
 
     Parameters
     ----------
     path : str or Path
-        What to read; ``-`` is standard input.
+        What to read; ``-`` is standard input. gzip, bzip2 and xz files are decompressed.
     text_column : str, optional
         The CSV column holding the message text (default ``text``).
     text_field : str, optional
         The JSONL field holding the message text (default ``text``).
     input_format : str, optional
         One of `INPUT_FORMATS`, to override detection from the path.
+    encoding : str, optional
+        The codec of CSV, JSONL and text input; by default detected from its first bytes.
+    notice : callable, optional
+        Told, in one line, what a person should know about the whole input (the encoding
+        it was detected to be).
 
     Returns
     -------
@@ -92,28 +118,48 @@ def iter_records(
     ValueError
         When ``input_format`` is unknown or does not fit ``path`` (a folder format for a
         file, or the other way round).
+    BounceMLError
+        When ``path`` is an archive (zip, 7-Zip, RAR) or zstandard-compressed.
     """
     if input_format is not None and input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}; one of {INPUT_FORMATS}")
-    column, field = text_column or "text", text_field or "text"
+    text = _TextOptions(text_column or "text", text_field or "text", encoding, notice)
     if str(path) == "-":
-        kind = input_format or "text"
-        if kind in ("maildir", "folder"):
-            raise ValueError(f"standard input cannot be read as a {kind}")
-        return _read_stream(sys.stdin.buffer, "-", kind, column, field)
+        if input_format in ("maildir", "folder"):
+            raise ValueError(f"standard input cannot be read as a {input_format}")
+        stream = decompressed(sys.stdin.buffer, "standard input")
+        return _read_stream(stream, "-", input_format or "text", text)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {path}")
-    kind = input_format or _detect_format(path)
-    if path.is_dir() != (kind in ("maildir", "folder")):
-        raise ValueError(f"{path} cannot be read as {kind}")
     if path.is_dir():
+        kind = input_format or _folder_format(path)
+        if kind not in ("maildir", "folder"):
+            raise ValueError(f"{path} cannot be read as {kind}")
         files = _message_files(path, kind)
         if not any(isinstance(item, Path) for item in files):
             what = "no messages in cur/ or new/" if kind == "maildir" else "no .eml files"
             return iter([ReadProblem(str(path), None, f"{what} in this folder")])
         return _read_message_files(files)
-    return _read_file(path, kind, column, field)
+    if input_format in ("maildir", "folder"):
+        raise ValueError(f"{path} cannot be read as {input_format}")
+    raw = path.open("rb")
+    try:
+        stream = decompressed(raw, str(path))
+    except BounceMLError:
+        raw.close()
+        raise
+    return _read_file(raw, stream, path, input_format, text)
+
+
+@dataclass(frozen=True, slots=True)
+class _TextOptions:
+    """How to read messages given as text: where the text is, and in which encoding."""
+
+    column: str
+    field: str
+    encoding: str | None
+    notice: Callable[[str], None] | None
 
 
 if sys.version_info >= (3, 12):
@@ -169,38 +215,61 @@ def split_mbox(stream: BinaryIO) -> Iterator[tuple[bytes, bool]]:
         yield _without_separator(message), cut
 
 
-def _detect_format(path: Path) -> str:
-    if path.is_dir():
-        return "maildir" if (path / "cur").is_dir() or (path / "new").is_dir() else "folder"
-    kind = _FORMAT_BY_SUFFIX.get(path.suffix.lower())
+def _folder_format(path: Path) -> str:
+    return "maildir" if (path / "cur").is_dir() or (path / "new").is_dir() else "folder"
+
+
+def _file_format(path: Path, start: bytes) -> str:
+    """The kind of a file, from its name (less any compression suffix) or its first bytes."""
+    name = without_compression(path)
+    kind = _FORMAT_BY_SUFFIX.get(name.suffix.lower())
     if kind is not None:
         return kind
-    if path.name.lower() == "mbox":
-        return "mbox"
-    with path.open("rb") as stream:
-        return "mbox" if stream.read(5) == b"From " else "text"
+    return "mbox" if name.name.lower() == "mbox" or start.startswith(b"From ") else "text"
 
 
-def _read_file(path: Path, kind: str, column: str, field: str) -> Iterator[_Item]:
-    with path.open("rb") as stream:
-        yield from _read_stream(stream, str(path), kind, column, field)
-
-
-def _read_stream(
-    stream: BinaryIO, source: str, kind: str, column: str, field: str
+def _read_file(
+    raw: BinaryIO, stream: BinaryIO, path: Path, kind: str | None, text: _TextOptions
 ) -> Iterator[_Item]:
+    with raw:
+        start, stream = sampled(stream, 5)
+        kind = kind or _file_format(path, start)
+        last: int | None = None
+        try:
+            for item in _read_stream(stream, str(path), kind, text):
+                last = item.index
+                yield item
+        except (EOFError, OSError, lzma.LZMAError, zlib.error) as error:
+            unit = "message" if kind in ("mbox", "eml") else "line"
+            where = "at the start" if last is None else f"after {unit} {last}"
+            yield ReadProblem(
+                str(path),
+                None,
+                f"compressed data damaged or cut short {where} ({error}); "
+                "the rest of the file is lost",
+            )
+
+
+def _read_stream(stream: BinaryIO, source: str, kind: str, text: _TextOptions) -> Iterator[_Item]:
     if kind == "eml":
         message, cut = _read_message(stream)
         yield from _message_items(message, source, None, cut=cut)
-    elif kind == "mbox":
+        return
+    if kind == "mbox":
         for index, (message, cut) in enumerate(split_mbox(stream)):
             yield from _message_items(message, source, index, cut=cut)
-    elif kind == "csv":
-        yield from _read_csv(stream, source, column)
+        return
+    sample, stream = sampled(stream)
+    encoding = text.encoding or detect_encoding(sample)
+    if text.encoding is None and not encoding.startswith("utf") and text.notice:
+        text.notice(f"{source}: read as {encoding} (detected; --encoding to choose)")
+    lines = _decoded_lines(as_utf8(stream, encoding), encoding)
+    if kind == "csv":
+        yield from _read_csv(lines, source, text.column)
     elif kind == "jsonl":
-        yield from _read_jsonl(stream, source, field)
+        yield from _read_jsonl(lines, source, text.field)
     else:
-        yield from _read_text(stream, source)
+        yield from _read_text(lines, source)
 
 
 def _message_files(folder: Path, kind: str) -> list[Path | ReadProblem]:
@@ -294,9 +363,15 @@ def _without_separator(message: bytearray) -> bytes:
     return bytes(message)
 
 
-def _decode_line(line: bytes, number: int) -> str:
-    # A byte order mark can only open the file; spreadsheet programs write one before CSV.
-    return line.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace")
+def _decoded_lines(stream: BinaryIO, encoding: str) -> Iterator[tuple[int, str, bool]]:
+    """Number, text and whether it was cut (see `_bounded_lines`) of each line."""
+    recoded = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    codec = "utf-8" if recoded or encoding == "utf-8-sig" else encoding
+    for number, (line, cut) in enumerate(_bounded_lines(stream), start=1):
+        # A byte order mark can only open the file; spreadsheet programs write one before CSV.
+        if number == 1 and line.startswith(codecs.BOM_UTF8) and codec == "utf-8":
+            line = line[len(codecs.BOM_UTF8) :]
+        yield number, line.decode(codec, errors="replace"), cut
 
 
 def _text_item(source: str, index: int, text: str) -> _Item:
@@ -306,27 +381,27 @@ def _text_item(source: str, index: int, text: str) -> _Item:
         return ReadProblem(source, index, "empty text")
     if "\x00" in text:
         return ReadProblem(source, index, "NUL bytes: binary data, not text")
-    note = "undecodable bytes replaced by U+FFFD" if "\ufffd" in text else None
+    note = REPLACED_BYTES if "\ufffd" in text else None
     return text_record(text, source=source, index=index, note=note)
 
 
-def _read_text(stream: BinaryIO, source: str) -> Iterator[_Item]:
-    for number, (line, cut) in enumerate(_bounded_lines(stream), start=1):
+def _read_text(lines: Iterable[tuple[int, str, bool]], source: str) -> Iterator[_Item]:
+    for number, line, cut in lines:
         if cut:
             yield ReadProblem(source, number, _LINE_TOO_LONG)
         elif line.strip():
-            yield _text_item(source, number, _decode_line(line, number))
+            yield _text_item(source, number, line)
 
 
-def _read_jsonl(stream: BinaryIO, source: str, field: str) -> Iterator[_Item]:
-    for number, (line, cut) in enumerate(_bounded_lines(stream), start=1):
+def _read_jsonl(lines: Iterable[tuple[int, str, bool]], source: str, field: str) -> Iterator[_Item]:
+    for number, line, cut in lines:
         if cut:
             yield ReadProblem(source, number, _LINE_TOO_LONG)
             continue
         if not line.strip():
             continue
         try:
-            item = json.loads(_decode_line(line, number))
+            item = json.loads(line)
         except json.JSONDecodeError as error:
             yield ReadProblem(source, number, f"not JSON: {error}")
             continue
@@ -344,52 +419,109 @@ def _read_jsonl(stream: BinaryIO, source: str, field: str) -> Iterator[_Item]:
             yield _text_item(source, number, item[field])
 
 
-class _DecodedLines:
-    """The lines of a binary stream as text, for `csv.reader`; counts lines cut for length
-    so that the rows they fall in can be reported."""
+@dataclass
+class _CsvRecord:
+    """The physical lines of one CSV row: a row goes on while a quoted field is open."""
 
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self.cut_lines = 0
+    first: int
+    last: int
+    lines: list[str] | None  # None once the row is longer than MAX_CSV_ROW_CHARS
+    closed: bool  # False when the file ended inside a quoted field
 
-    def __iter__(self) -> Iterator[str]:
-        for number, (line, cut) in enumerate(_bounded_lines(self._stream), start=1):
-            self.cut_lines += cut
-            yield _decode_line(line, number)
+    @property
+    def span(self) -> str:
+        count = self.last - self.first + 1
+        return f"lines {self.first}-{self.last} ({count} lines) skipped"
 
 
-def _read_csv(stream: BinaryIO, source: str, column: str) -> Iterator[_Item]:
-    lines = _DecodedLines(stream)
-    reader = csv.reader(lines)
+def _csv_records(lines: Iterable[tuple[int, str, bool]]) -> Iterator[_CsvRecord]:
+    """Group lines into rows without holding more than `MAX_CSV_ROW_CHARS` of any row."""
+    record: _CsvRecord | None = None
+    size, in_quotes = 0, False
+    for number, line, cut in lines:
+        if record is None:
+            record, size = _CsvRecord(number, number, [], closed=True), 0
+        record.last = number
+        size += len(line)
+        if cut or size > MAX_CSV_ROW_CHARS:
+            record.lines = None
+        elif record.lines is not None:
+            record.lines.append(line)
+        in_quotes = _quote_open_after(line, in_quotes)
+        if not in_quotes:
+            yield record
+            record = None
+    if record is not None:
+        record.closed = False
+        yield record
+
+
+def _quote_open_after(line: str, in_quotes: bool) -> bool:
+    """Whether a quoted field is open at the end of ``line``, read as the csv module reads:
+    a quote opens a field only at its start, and ``""`` inside a quoted field is a quote."""
+    position = 0
+    while position < len(line):
+        if in_quotes:
+            close = line.find('"', position)
+            if close < 0:
+                return True
+            if line.startswith('"', close + 1):
+                position = close + 2
+                continue
+            in_quotes, position = False, close + 1
+        elif line.startswith('"', position):
+            in_quotes, position = True, position + 1
+            continue
+        comma = line.find(",", position)
+        if comma < 0:
+            return False
+        position = comma + 1
+    return in_quotes
+
+
+def _csv_row(record: _CsvRecord) -> list[str] | str:
+    """The fields of a complete record, or why it cannot be read."""
+    if not record.closed:
+        return f"quote opened on this line is never closed; {record.span}"
+    if record.lines is None:
+        return f"row longer than {MAX_CSV_ROW_CHARS} characters; {record.span}"
+    # strict: text after a closing quote is an error, not glued on (a stray quote that a
+    # later quote closes would otherwise merge the rows between them into one)
     try:
-        header = next(reader, None)
+        rows = list(csv.reader(record.lines, strict=True))
     except csv.Error as error:
-        yield ReadProblem(source, 1, f"malformed CSV header: {error}")
-        return
-    if header is None:
+        where = f"; {record.span}" if record.last > record.first else ""
+        return f"malformed CSV row: {error}{where}"
+    return rows[0] if rows else []
+
+
+def _read_csv(lines: Iterable[tuple[int, str, bool]], source: str, column: str) -> Iterator[_Item]:
+    records = _csv_records(lines)
+    first = next(records, None)
+    if first is None:
         yield ReadProblem(source, None, "empty file: no header row")
+        return
+    header = _csv_row(first)
+    if isinstance(header, str):
+        yield ReadProblem(source, first.first, f"malformed CSV header: {header}")
         return
     names = [name.strip() for name in header]
     if column not in names:
         yield ReadProblem(source, None, f"no column {column!r}; columns found: {', '.join(names)}")
         return
     position = names.index(column)
-    while True:
-        start, cut_lines_before = reader.line_num + 1, lines.cut_lines
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield ReadProblem(source, start, f"malformed CSV row: {error}")
-            continue
-        if lines.cut_lines != cut_lines_before:
-            yield ReadProblem(source, start, _LINE_TOO_LONG)
+    for record in records:
+        row = _csv_row(record)
+        if isinstance(row, str):
+            yield ReadProblem(source, record.first, row)
         elif not row:
             continue  # a blank line
         elif len(row) != len(names):
+            where = f"; {record.span}" if record.last > record.first else ""
             yield ReadProblem(
-                source, start, f"ragged row: {len(row)} fields where the header has {len(names)}"
+                source,
+                record.first,
+                f"ragged row: {len(row)} fields where the header has {len(names)}{where}",
             )
         else:
-            yield _text_item(source, start, row[position])
+            yield _text_item(source, record.first, row[position])

@@ -14,31 +14,74 @@ from bounce_ml.mail.records import BounceRecord, ReadProblem
 from bounce_ml.predict.classifier import Classifier, Prediction
 
 BATCH_SIZE = 2_000
+# Skipped items are grouped by file and reason; this many groups are held at most.
+MAX_SKIP_GROUPS = 1_000
+SKIP_EXAMPLES = 3  # item numbers named per group
 
 
 class BatchRun:
-    """Classify records in batches; report skipped items and truncations through ``report``."""
+    """Classify records in batches; report skipped items and truncations through ``report``.
+
+    Skipped items are reported when reading ends, one line per file and reason with the
+    count, so a million rows with one mistake make one line rather than a million.
+    """
 
     def __init__(self, classifier: Classifier, *, report: Callable[[str], None]) -> None:
         self.classifier = classifier
         self.report = report
         self.labels: Counter[str] = Counter()
         self.problems = 0
+        self.replaced = 0
         self.seen = 0
+        # (source, reason) -> how many, and the first few item numbers
+        self._skipped: dict[tuple[str, str], tuple[int, list[int | None]]] = {}
 
-    def read(self, path: str, *, text_column: str, text_field: str) -> Iterator[BounceRecord]:
-        """Records of an input path; unreadable items are reported and skipped."""
+    def read(
+        self, path: str, *, text_column: str, text_field: str, encoding: str | None = None
+    ) -> Iterator[BounceRecord]:
+        """Records of an input path; unreadable items are counted, reported and skipped."""
         # The readers (email parsing, encodings) load only when a path is read:
         # `bounce-ml predict TEXT` starts without them.
-        from bounce_ml.mail.readers import iter_records
+        from bounce_ml.mail.readers import REPLACED_BYTES, iter_records
 
-        for item in iter_records(path, text_column=text_column, text_field=text_field):
+        items = iter_records(
+            path,
+            text_column=text_column,
+            text_field=text_field,
+            encoding=encoding,
+            notice=self.report,
+        )
+        for item in items:
             if isinstance(item, ReadProblem):
-                self.problems += 1
-                where = item.source if item.index is None else f"{item.source}:{item.index}"
-                self.report(f"skipped {where}: {item.reason}")
+                self._skip(item)
                 continue
+            self.replaced += bool(item.note and REPLACED_BYTES in item.note)
             yield item
+        self._report_skipped()
+        if self.replaced:
+            rows = "row" if self.replaced == 1 else "rows"
+            self.report(f"warning: {REPLACED_BYTES} in {self.replaced} {rows} (see their note)")
+
+    def _skip(self, problem: ReadProblem) -> None:
+        self.problems += 1
+        key = (problem.source, problem.reason)
+        if key not in self._skipped and len(self._skipped) >= MAX_SKIP_GROUPS:
+            self._report_skipped()  # many different reasons: report them as they come
+        count, examples = self._skipped.get(key, (0, []))
+        if len(examples) < SKIP_EXAMPLES:
+            examples.append(problem.index)
+        self._skipped[key] = (count + 1, examples)
+
+    def _report_skipped(self) -> None:
+        for (source, reason), (count, examples) in self._skipped.items():
+            if count == 1:
+                place = source if examples[0] is None else f"{source}:{examples[0]}"
+                self.report(f"skipped {place}: {reason}")
+            else:
+                numbers = ", ".join(str(index) for index in examples if index is not None)
+                at = f" (at {numbers}, ...)" if numbers else ""
+                self.report(f"skipped {count} items of {source}{at}: {reason}")
+        self._skipped.clear()
 
     def predict(
         self, records: Iterable[BounceRecord], on_batch: Callable[[int], None] = lambda n: None
