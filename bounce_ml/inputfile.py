@@ -72,7 +72,7 @@ def decompressed(raw: BinaryIO, name: str) -> BinaryIO:
             raise BounceMLError(f"{name}: {what}; unpack it and give the files inside")
     for magic, decompressor in _DECOMPRESSORS.items():
         if start.startswith(magic):
-            return decompressor(raw, "rb")  # type: ignore[no-any-return]
+            return decompressor(raw, "rb")
     return raw
 
 
@@ -111,7 +111,7 @@ def as_utf8(stream: BinaryIO, encoding: str) -> BinaryIO:
     Windows code pages) are left as they are; UTF-16 and UTF-32 are recoded.
     """
     if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
-        return codecs.EncodedFile(stream, "utf-8", encoding, errors="replace")  # type: ignore[return-value]
+        return codecs.EncodedFile(stream, "utf-8", encoding, errors="replace")
     return stream
 
 
@@ -119,7 +119,7 @@ def sampled(stream: BinaryIO, size: int = SAMPLE_BYTES) -> tuple[bytes, BinaryIO
     """The first ``size`` bytes of ``stream``, and a stream that still starts at the start
     (also for standard input and decompressors, which cannot seek back)."""
     sample = stream.read(size)
-    return sample, io.BufferedReader(_Prefixed(sample, stream))  # type: ignore[arg-type]
+    return sample, io.BufferedReader(_Prefixed(sample, stream))
 
 
 class _Prefixed(io.RawIOBase):
