@@ -18,6 +18,7 @@ import typer
 
 from bounce_ml import config
 from bounce_ml.errors import BounceMLError
+from bounce_ml.signals import clean_exit_on_signals
 
 if TYPE_CHECKING:
     from bounce_ml.mail.records import BounceRecord
@@ -65,9 +66,11 @@ def _error(message: str) -> None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn a BounceMLError (a user's mistake) into one line on stderr and exit code 1."""
+    """Turn a BounceMLError (a user's mistake) into one line on stderr and exit code 1;
+    SIGTERM and SIGHUP stop the command with its clean-up done (`bounce_ml.signals`)."""
     try:
-        yield
+        with clean_exit_on_signals():
+            yield
     except BounceMLError as exc:
         _error(str(exc))
         raise typer.Exit(1) from None

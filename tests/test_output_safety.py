@@ -6,10 +6,15 @@ import csv
 import io
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bounce_ml.cli import app
@@ -106,3 +111,29 @@ def test_new_output_files_honour_the_umask_and_replaced_ones_keep_their_mode(
     kept.chmod(0o604)
     runner.invoke(app, ["predict", "-o", str(kept), "--overwrite", UU])
     assert stat.S_IMODE(kept.stat().st_mode) == 0o604
+
+
+def _run_until_temporary_file(tmp_path: Path, output: Path) -> subprocess.Popen:
+    source = tmp_path / "big.txt"
+    source.write_text("".join(f"550 5.1.1 user{n} unknown\n" for n in range(300_000)))
+    command = ["predict", "-i", str(source), "-o", str(output)]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bounce_ml.cli import app; app()", *command],
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(f".{output.name}.*")):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    return process
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_terminating_a_run_removes_its_temporary_file(tmp_path: Path, signum: int) -> None:
+    output = tmp_path / "out.jsonl"
+    process = _run_until_temporary_file(tmp_path, output)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum
+    assert f"stopped by {signal.Signals(signum).name}".encode() in stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["big.txt"]
