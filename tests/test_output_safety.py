@@ -128,6 +128,7 @@ def _run_until_temporary_file(tmp_path: Path, output: Path) -> subprocess.Popen:
     return process
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_terminating_a_run_removes_its_temporary_file(tmp_path: Path, signum: int) -> None:
     output = tmp_path / "out.jsonl"
