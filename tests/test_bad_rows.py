@@ -81,7 +81,7 @@ def test_a_file_name_that_is_not_utf8_is_written_replaced(tmp_path: Path) -> Non
 
 def _outline(path: Path) -> list[tuple[str, int | None, str]]:
     return [
-        ("record", item.index, item.diagnostic)
+        ("record", item.index, item.text)
         if isinstance(item, BounceRecord)
         else ("problem", item.index, item.reason)
         for item in iter_records(path)

@@ -65,7 +65,7 @@ def test_maildir_subfolders_linked_elsewhere_are_not_followed(tmp_path: Path) ->
 
 
 def _texts(items: list) -> list[str]:
-    return [item.diagnostic for item in items if isinstance(item, BounceRecord)]
+    return [item.text for item in items if isinstance(item, BounceRecord)]
 
 
 def test_gzip_bzip2_and_xz_inputs_are_read_transparently(tmp_path: Path) -> None:
