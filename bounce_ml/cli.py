@@ -221,7 +221,6 @@ def predict(
     ] = True,
 ) -> None:
     """Classify bounce texts or bounce emails and print label, confidence, action and advice."""
-    from bounce_ml.inputfile import check_encoding
     from bounce_ml.predict.batch import BatchRun
     from bounce_ml.predict.classifier import Classifier
     from bounce_ml.predict.output import result_row, write_rows
@@ -229,7 +228,11 @@ def predict(
     with user_errors():
         if texts and input_path:
             raise BounceMLError("give either TEXT arguments or --input, not both")
-        codec = check_encoding(encoding) if encoding else None
+        codec = None
+        if encoding:
+            from bounce_ml.inputfile import check_encoding
+
+            codec = check_encoding(encoding)
         classifier = Classifier(model_dir=model, use_model=not rules_only, lang=lang.value)
         if classifier.rules_only_reason:
             _warn(classifier.rules_only_reason)
