@@ -97,7 +97,7 @@ def test_teaching_an_unseen_provider_through_the_review_queue(tmp_path: Path) ->
 
     # Corpus wording neither model saw: a retrain moves borderline rows both ways, so the
     # bar is "within one row's noise": at most one row broken per label, no label's F1
-    # down by more than 0.01, macro-F1 not down.
+    # down by more than 0.01, macro-F1 down by at most 0.002 (one row of 1,306).
     output = _invoke("evaluate", "--model", str(new_model), "--baseline", str(baseline),
                      "--data", str(corpus_held_out))  # fmt: skip
     assert "fixed " in output and "labels worse:" in output
@@ -105,6 +105,6 @@ def test_teaching_an_unseen_provider_through_the_review_queue(tmp_path: Path) ->
     fixed, broken = rest.changed_rows()
     assert max(Counter(row.true for row in broken).values(), default=0) <= 1, output
     old, new = rest.baseline.metrics()["combined"], rest.new.metrics()["combined"]
-    assert new["macro_f1"] >= old["macro_f1"], output
+    assert new["macro_f1"] >= old["macro_f1"] - 0.002, output
     for label in rest.worse_labels():
         assert old["per_label"][label]["f1"] - new["per_label"][label]["f1"] <= 0.01, output
