@@ -424,10 +424,28 @@ def evaluate(
             file_okay=False,
         ),
     ] = None,
+    emails: Annotated[
+        Path | None,
+        typer.Option(
+            "--emails",
+            help="A folder of bounce emails with an expected.toml: print extraction and label "
+            "accuracy per mail system instead.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Report accuracy, macro-F1, per-label scores and confusions for rules, model and both."""
     from bounce_ml.train.evaluate import run_evaluation
 
+    if emails is not None:
+        from bounce_ml.predict.classifier import Classifier
+        from bounce_ml.train.emails import evaluate_emails, report
+
+        with user_errors():
+            results = evaluate_emails(emails, Classifier(model_dir=model))
+        typer.echo(report(results, details=True))
+        return
     with user_errors():
         if baseline is not None:
             from bounce_ml.train.compare import compare_models

@@ -29,6 +29,7 @@ TAXONOMY_PATH = _first_existing(DATA_DIR / "taxonomy.toml", _PACKAGED / "data" /
 NORMALIZE_PATH = _first_existing(DATA_DIR / "normalize.toml", _PACKAGED / "data" / "normalize.toml")
 PARAMS_PATH = DATA_DIR / "model.toml"
 RULES_PATH = _first_existing(DATA_DIR / "rules.toml", _PACKAGED / "data" / "rules.toml")
+MAIL_TEXT_PATH = _first_existing(DATA_DIR / "mail_text.toml", _PACKAGED / "data" / "mail_text.toml")
 STATUS_CODES_PATH = _first_existing(
     DATA_DIR / "status_codes.toml", _PACKAGED / "data" / "status_codes.toml"
 )

@@ -1,5 +1,5 @@
-"""Bounce email parsing: the fixtures against expected.toml, charsets, status codes, and
-damaged input."""
+"""Bounce email parsing: the fixtures against expected.toml (records, kinds, status codes,
+error sentences and labels), charsets, and damaged input."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bounce_ml.labels.taxonomy import default_taxonomy
+from bounce_ml.labels.taxonomy import UNKNOWN, default_taxonomy
 from bounce_ml.mail.emails import BrokenMessageError, decode_text, parse_bounce
 from bounce_ml.mail.smtp import find_status
+from bounce_ml.predict.classifier import Classifier
 from bounce_ml.tomlfile import read_toml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "emails"
@@ -21,16 +22,28 @@ EXPECTED = read_toml(FIXTURES / "expected.toml")
 MESSAGES = sorted(name for name, want in EXPECTED.items() if "records" in want)
 NOT_MESSAGES = sorted(name for name, want in EXPECTED.items() if "problem" in want)
 LABELS = set(default_taxonomy().trainable)
+# Emails whose error sentence is extracted right but that the classifier gets wrong: kept
+# here, strictly, so that a fix shows up as an unexpected pass.
+KNOWN_LABEL_MISSES = {
+    "qmail_best_preference_mx_not_local.eml": "relay_denied taken for network_error",
+    "google_groups_permission_english.eml": "permission to post: no rule, model unsure",
+    "yahoo_prose_tss09_permanently_deferred.eml": "'permanently deferred' reads as network",
+    "mimecast_anti_spoofing_policy.eml": "anti-spoofing policy reads as content",
+}
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier()
 
 
 def test_every_fixture_has_expectations() -> None:
     assert sorted(path.name for path in FIXTURES.glob("*.eml")) == sorted(EXPECTED)
-    assert len(EXPECTED) >= 28
 
 
 def test_expected_labels_are_categories() -> None:
     labels = {r["label"] for name in MESSAGES for r in EXPECTED[name]["records"] if "label" in r}
-    assert labels == LABELS  # every category is covered by at least one fixture
+    assert labels - {UNKNOWN} == LABELS  # every category is covered by at least one fixture
 
 
 @pytest.mark.parametrize("name", MESSAGES)
@@ -43,12 +56,28 @@ def test_fixture_gives_expected_records(name: str) -> None:
         assert (record.source, record.index) == (name, 7)
         assert record.status == want.get("status")
         assert record.dsn_action == want.get("action")
+        assert record.kind == want.get("kind", EXPECTED[name].get("kind", record.kind))
+        assert record.feedback_type == want.get("feedback_type")
         for word in want["words"]:
             assert word in record.text
         if "note" in want:
             assert want["note"] in (record.note or "")
-        else:
-            assert record.note is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_LABEL_MISSES[name], strict=True))
+        if name in KNOWN_LABEL_MISSES
+        else name
+        for name in MESSAGES
+    ],
+)
+def test_fixture_records_get_the_expected_label(name: str, classifier: Classifier) -> None:
+    records = parse_bounce((FIXTURES / name).read_bytes())
+    predictions = classifier.predict_records(records)
+    expected = [want.get("label", UNKNOWN) for want in EXPECTED[name]["records"]]
+    assert [p.label for p in predictions] == expected
 
 
 @pytest.mark.parametrize("name", NOT_MESSAGES)
@@ -142,6 +171,16 @@ def test_empty_or_headerless_input_is_refused(raw: bytes) -> None:
         ("退信原因：收件人不存在", "utf-8", None),
         ("Empfänger unbekannt: das Postfach existiert nicht.", "iso-8859-1", "iso-8859-1"),
         ("User unknown", "ascii", "x-no-such-charset"),
+        # Japanese, Korean and Russian, declared, missing or wrong.
+        ("宛先のメールアドレスが見つかりません", "iso2022_jp", None),
+        ("宛先のメールアドレスが見つかりません", "iso2022_jp", "us-ascii"),
+        ("宛先のメールアドレスが見つかりません", "shift_jis", None),
+        ("宛先のメールアドレスが見つかりません", "euc_jp", "iso-8859-1"),
+        ("수신자를 찾을 수 없습니다", "euc_kr", None),
+        ("수신자를 찾을 수 없습니다", "euc_kr", "iso-8859-1"),
+        ("Получатель не найден", "koi8_r", "koi8-r"),
+        ("Получатель не найден", "cp1251", None),
+        ("Получатель не найден", "cp1251", "koi8-r"),
     ],
 )
 def test_decode_text_reads_declared_missing_and_wrong_labels(
@@ -190,3 +229,27 @@ def test_damaged_messages_give_records_or_a_clear_refusal(
     except BrokenMessageError:
         return
     assert records
+
+
+def test_evaluate_emails_reports_each_mail_system() -> None:
+    from typer.testing import CliRunner
+
+    from bounce_ml.cli import app
+
+    result = CliRunner().invoke(app, ["evaluate", "--emails", str(FIXTURES)])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line}
+    systems = {EXPECTED[name].get("system", "?") for name in MESSAGES}
+    assert systems <= set(rows)
+    assert rows["all"][0] == str(len(MESSAGES))  # every email counted once
+
+
+def test_evaluate_emails_names_a_missing_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bounce_ml.cli import app
+
+    (tmp_path / "expected.toml").write_text('["gone.eml"]\nrecords = []\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", "--emails", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "expected.toml: ['gone.eml']: no such file" in result.output

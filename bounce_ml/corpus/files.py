@@ -24,7 +24,7 @@ LANGS = ("en", "zh-Hans", "zh-Hant", "mixed", "ja", "ko", "ru", "de", "fr", "es"
 CHINESE_LANGS = ("zh-Hans", "zh-Hant", "mixed")
 MIN_PER_LABEL = 60
 # Data files that training never reads: changing them does not call for a new model.
-_NOT_MODEL_INPUTS = frozenset({"status_codes.toml"})
+_NOT_MODEL_INPUTS = frozenset({"status_codes.toml", "mail_text.toml"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ def label_conflicts(rows: Iterable[LabeledText]) -> list[str]:
 
 def data_hash(data_dir: Path | None = None) -> str:
     """SHA-256 over every data file that shapes the model (all of ``data/`` but READMEs and
-    the status-code table, which only prediction reads)."""
+    the status-code table and email wording, which only prediction reads)."""
     data_dir = data_dir or config.DATA_DIR
     digest = hashlib.sha256()
     files = sorted(

@@ -1,41 +1,59 @@
-"""Parse one bounce message into its failed recipients and their error text.
+"""Parse one bounce message into records: who failed, why, and what kind of message it is.
 
-A bounce comes in one of two shapes. A delivery status notification (RFC 3464) has a
-``message/delivery-status`` part with one block of fields per recipient, and those fields
-are read as they are. Every other bounce (qmail, old Exim and Sendmail, Chinese webmail
-providers) is prose: the recipients and the error sentences are found in the body text.
+Which part wins:
 
-In both shapes the returned copy of the original message is ignored: its headers and body
-may say anything, including words that look like errors. Recipients whose DSN ``Action``
-is ``delivered``, ``relayed`` or ``expanded`` did not fail and give no record; ``delayed``
-recipients do, since a delay is a (soft) bounce worth classifying.
+1. A feedback report (RFC 5965, ``message/feedback-report``) gives one ``feedback_report``
+   record with its ``Feedback-Type``; it is never a failure.
+2. A delivery status notification (RFC 3464, ``message/delivery-status``) gives one record
+   per recipient block: its ``Action`` makes the kind (``failed``, ``delayed``, or
+   ``delivered`` for delivered, relayed and expanded), ``Status`` the status. The text is
+   the ``Diagnostic-Code``; when that is missing or says nothing (``smtp; 550``), the
+   report's prose about that recipient is read instead, and when the prose explains the
+   failure in other words for that recipient, both are kept. Delivered recipients of a
+   report that also has failures give no record.
+3. An automatic reply (vacation, out of office) gives one ``auto_reply`` record.
+4. A message with no sign of a bounce gives one ``not_bounce`` record.
+5. Every other bounce is prose (qmail, Exim, Sendmail, Exchange, gateways, webmail
+   providers in many languages): recipients are found where the prose names them (or in
+   ``X-Failed-Recipients``), and each gets the error sentence that follows its mention,
+   without boilerplate lines; in an SMTP transcript, the first rejected reply.
+
+The returned copy of the original message is never read: its headers and body may say
+anything, including words that look like errors. Every stage is bounded in size and every
+pattern runs in linear time, so a hostile message cannot stall a batch.
 """
 
 from __future__ import annotations
 
-import codecs
 import email
 import email.policy
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from email.errors import HeaderParseError
 from email.header import decode_header
 from email.message import Message
-from html.parser import HTMLParser
+from email.utils import getaddresses
+from functools import cache
 
-from charset_normalizer import from_bytes
-
+from bounce_ml.mail.charsets import decode_text
+from bounce_ml.mail.html import html_to_text
 from bounce_ml.mail.records import BounceRecord, Kind
 from bounce_ml.mail.smtp import find_command, find_reply_code, find_status, first_rejection
+from bounce_ml.mail.wording import default_wording
 
 __all__ = ["BrokenMessageError", "decode_text", "find_status", "parse_bounce"]
 
-# Long enough for any real error sentence; stops a report without structure from turning
-# its whole body into one diagnostic.
-MAX_DIAGNOSTIC_CHARS = 2000
+# Size bounds, applied before each stage runs. The report comes first in a bounce and is
+# short; what gets cut is the tail of a huge body, or of a hostile header.
+MAX_DIAGNOSTIC_CHARS = 2000  # one record's error text
+MAX_PROSE_CHARS = 100_000  # the readable text of a report, before the original
+MAX_HTML_CHARS = 500_000  # an HTML part, before its tags are removed
+MAX_HEADER_CHARS = 2000  # a header value, before RFC 2047 words are decoded
+MAX_MARKER_LINE = 200  # a line longer than this is never a separator or a marker
 
 _STATUS_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+_FEEDBACK_TYPE = "message/feedback-report"
 # The record kind of each DSN Action; an unknown action is read as a failure.
 _KIND_OF_ACTION: dict[str, Kind] = {
     "failed": "failed",
@@ -44,81 +62,64 @@ _KIND_OF_ACTION: dict[str, Kind] = {
     "relayed": "delivered",
     "expanded": "delivered",
 }
-
-# Codecs a detected or declared label is read with: GB18030 is a superset of GB2312 and
-# GBK, and Big5-HKSCS of Big5, so text with a character outside the named set still decodes.
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs"}
-# What an unlabelled or mislabelled part is tried as; charset_normalizer left free to pick
-# any codec reads short Chinese text as Korean, so the choice is narrowed to these.
-_GUESSES = ("utf_8", "gb18030", "big5", "cp1252")
-# Single-byte codecs decode any bytes, so a failed decode cannot show that such a label is
-# wrong (GBK text labelled iso-8859-1): their text is weighed against the guesses instead.
-_PERMISSIVE_CODEC_PREFIXES = ("iso8859", "latin", "cp125")
-
+# A local part (plain, or quoted as Exchange writes 'erik nilsson'@x), "@", and
+# dot-separated labels: no nested repetition, linear to match.
 _ADDRESS = (
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
-    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+    r"(?:'[^'\n@]{1,64}'|\"[^\"\n@]{1,64}\"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+)"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 )
-# Where prose reports name a failed recipient; each pattern captures it as "address".
-_RECIPIENT_PATTERNS = (
-    # An address opening a line: qmail "<x@y>:", Postfix "<x@y>: host ... said",
-    # Exim's indented "  x@y", Sendmail's "<x@y>" and "x@y... User unknown".
-    re.compile(rf"^[ \t]*<?(?P<address>{_ADDRESS})>?[ \t]*(?::|\.\.\.|$)", re.MULTILINE),
-    # Field-like lines: "Original-Recipient: rfc822; x@y", "收件人：张三 <x@y>".
-    re.compile(
-        r"(?:recipient(?: address)?|收件人|收件者|收信人)(?:地址|邮箱|郵箱|信箱){0,2}[ \t]*[:：]"
-        rf"[ \t]*(?:rfc822;[ \t]*)?(?:[^\n<@]*<)?(?P<address>{_ADDRESS})>?",
-        re.IGNORECASE,
-    ),
-    # Sentences: "Your message to x@y couldn't be delivered", "你发送到 x@y 的邮件".
-    re.compile(
-        r"(?:message[ \t]+to|delivered[ \t]+to|发送到|發送到|发送给|發送給|寄送到|寄送至|发往|發往"
-        rf"|投递到|投遞到)[ \t]*[:：]?[ \t]*<?(?P<address>{_ADDRESS})>?",
-        re.IGNORECASE,
-    ),
-)
-# Where the returned original message starts in a prose body.
-_ORIGINAL_MESSAGE_MARKER = re.compile(
-    r"^[ \t>]*(?:-+[ \t]*below this line is a copy of the message"
-    r"|-+[ \t]*this is a copy of the message"
-    r"|-+[ \t]*(?:original|unsent|returned)[ \t]+(?:message|mail)"
-    r"|original message headers:"
-    r"|[-=_* \t]*(?:以下(?:是|为|為))?(?:原始|原)[邮郵]件"
-    r"(?:信息|内容|內容|如下)?[ \t]*[:：]?[-=_* \t]*$)",
-    re.IGNORECASE | re.MULTILINE,
-)
-# A titled separator such as Sendmail's "----- Transcript of session follows -----" ends
-# the text that belongs to the recipient above it.
-_SECTION_LINE = re.compile(r"^[ \t]*-{3,}[ \t]*\S[^\n]*?-{3,}[ \t]*$", re.MULTILINE)
-# Lines that restate the bounced message (its subject may contain anything), not the error.
+_ADDRESS_ONLY = re.compile(_ADDRESS)
 _METADATA_LINE = re.compile(
-    r"^[ \t]*(?:subject|date|from|sent|主[ \t]*[题題旨]|[时時][ \t]*[间間]|寄件者"
-    r"|[发發](?:件人|信人|送[时時][间間]))[ \t]*[:：][^\n]*$",
-    re.IGNORECASE | re.MULTILINE,
+    r"(?:subject|date|from|sent|to|cc|主[ \t]*[题題旨]|[时時][ \t]*[间間]|寄件者|件名|제목"
+    r"|[发發](?:件人|信人|送[时時][间間]))[ \t]*[:：].*",
+    re.IGNORECASE,
+)
+# An SMTP transcript: ">>> RCPT To:<x>" sent, "<<< 550 ..." received (Sendmail), or
+# "--> RCPT To:<x>" and "<-- 550 ..." after a time stamp (MDaemon).
+_TRANSCRIPT_SENT = re.compile(
+    r"(?:>>>|-->)[ \t]*(?P<command>[A-Za-z]+(?:[ \t]+(?:to|from))?)", re.IGNORECASE
+)
+_TRANSCRIPT_REJECTION = re.compile(r"(?:<<<|<--)[ \t]*(?P<reply>[45]\d\d[ -].*)")
+_TRANSCRIPT_COMMANDS = {
+    "rcpt to": "RCPT TO",
+    "mail from": "MAIL FROM",
+    "data": "DATA",
+    "ehlo": "EHLO",
+    "helo": "HELO",
+}
+_REPLY_ADDRESS = re.compile(
+    rf"(?<!\d)[45]\d\d[ -](?:[45]\.\d{{1,3}}\.\d{{1,3}}[ \t]+)?<(?P<address>{_ADDRESS})>"
+)
+# What a relay adds around a diagnostic it quotes: "host mx[ip] said:", "(in reply to ...)".
+_RELAY_WORDS = re.compile(
+    r"\bhost[ \t]+\S{1,255}[ \t]+said:|\(in reply to [^()\n]{0,60}\)|[#<>]", re.IGNORECASE
 )
 _HOST_IN_PROSE = re.compile(
     r"\b(?:host|talking to)[ \t]+(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\.?[ \t]*[\[:]",
     re.IGNORECASE,
 )
+_CODES = re.compile(r"(?<![\w.])(?:[245]\.\d{1,3}\.\d{1,3}|[245]\d\d)(?![\w.])|[#();,.:<>\[\]'\"-]")
 _SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
-_TYPE_PREFIX = re.compile(r"^[A-Za-z][\w-]*[ \t]*;[ \t]*")
-_BOUNCE_SIGNS = re.compile(
-    r"mailer[-_ ]?daemon|postmaster|mail delivery (?:subsystem|system|failed)|undeliver"
-    r"|delivery (?:status|fail|has failed|notification)|returned mail|failure notice"
-    r"|non-?delivery|could not be delivered|退信|退回|投[递遞]失[败敗]|[发發]送失[败敗]"
-    r"|无法(?:投递|送达|发送)|無法(?:投遞|送達|傳遞|發送)|未能(?:送达|投递)",
-    re.IGNORECASE,
-)
+_TYPE_PREFIX = re.compile(r"^[A-Za-z][\w-]{0,40}[ \t]*;[ \t]*")
+_AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Vacation")
 
 
 class BrokenMessageError(ValueError):
     """The input cannot be read as an email message at all."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    """A recipient named in prose: the address and the text about it."""
+
+    address: str
+    text: str  # the error sentence found for it ("" when the prose says nothing more)
+
+
 def parse_bounce(
     message: bytes | Message, *, source: str = "-", index: int | None = None
 ) -> list[BounceRecord]:
-    """Read the failed recipients of one bounce message.
+    """Read the records of one bounce message (see the module's docstring for the rules).
 
     Parameters
     ----------
@@ -130,9 +131,8 @@ def parse_bounce(
     Returns
     -------
     list of BounceRecord
-        One record per failed or delayed recipient, in the order the message gives them.
-        A message that is not a bounce, or a DSN without a failed recipient, gives one
-        record with an empty diagnostic and a ``note`` saying why.
+        At least one record: one per recipient of a bounce, in the order the message gives
+        them, or one record saying what else the message is.
 
     Raises
     ------
@@ -143,62 +143,32 @@ def parse_bounce(
         message = _parse_bytes(message)
     leaves = [(part.get_content_type(), part) for part in _leaf_parts(message)]
     prose = _prose_text(leaves)
-    prose_records = _prose_records(prose, source, index)
+    subject = f"{_header_text(message['Subject'])} {_header_text(message['From'])}"
+    feedback = next((part for kind, part in leaves if kind == _FEEDBACK_TYPE), None)
     status_part = next((part for kind, part in leaves if kind in _STATUS_TYPES), None)
-    recipient_blocks = _recipient_blocks(status_part) if status_part is not None else []
+    blocks = _recipient_blocks(status_part) if status_part is not None else []
 
-    if recipient_blocks:
-        every = [_dsn_record(block, prose_records, source, index) for block in recipient_blocks]
-        # Delivered recipients of a report that also has failures are not worth a row.
-        failures = [record for record in every if record.is_failure]
-        records = failures or every
-    elif not _looks_like_bounce(message, prose_records):
-        records = [_empty_record(source, index, "not a bounce: no delivery report or error")]
-    elif prose_records:
-        records = prose_records
+    senders = frozenset(address.lower() for address in _addresses(message.get_all("To") or []))
+    if feedback is not None:
+        records = [_feedback_record(feedback, leaves, prose)]
+    elif blocks:
+        mentions = _mentions(prose, senders)
+        every = [_dsn_record(block, mentions, prose) for block in blocks]
+        records = [record for record in every if record.is_failure] or every
+    elif _is_auto_reply(message, subject):
+        records = [_auto_reply_record(message, prose)]
     else:
-        records = [
-            _with_codes(
-                BounceRecord(
-                    text=_clean(prose),
-                    source=source,
-                    index=index,
-                    note="no recipient named in the report",
-                )
-            )
-        ]
+        mentions = _mentions(prose, senders)
+        if _looks_like_bounce(message, subject, mentions):
+            records = _prose_records(message, subject, prose, mentions)
+        else:
+            note = "not a bounce: no delivery report or error"
+            records = [BounceRecord(kind="not_bounce", note=note)]
     damage = _damage_note(message)
-    return [record.with_note(damage) for record in records] if damage else records
-
-
-def decode_text(data: bytes, charset: str | None = None) -> str:
-    """Decode ``data`` with its declared charset, or by detection when the label is missing
-    or wrong; never raises.
-
-    Parameters
-    ----------
-    data : bytes
-        The decoded transfer encoding (no base64 left), in some text charset.
-    charset : str or None
-        The declared label, if any.
-    """
-    if data.isascii():
-        return data.decode("ascii")
-    codec = _codec_name(charset)
-    permissive = codec is not None and codec.startswith(_PERMISSIVE_CODEC_PREFIXES)
-    # UTF-8 is tried second because it is the most common wrong label's true charset, and
-    # text that happens to be valid UTF-8 without being UTF-8 is rare.
-    for trial in ["utf_8"] if codec is None or permissive else [codec, "utf_8"]:
-        try:
-            return data.decode(trial)
-        except UnicodeError:
-            continue
-    fallback = codec if permissive and codec is not None else "utf_8"
-    candidates = list(dict.fromkeys([*_GUESSES, fallback]))
-    guess = from_bytes(data, cp_isolation=candidates).best()
-    if guess is not None:
-        return data.decode(_SUPERSETS.get(guess.encoding, guess.encoding), errors="replace")
-    return data.decode(fallback, errors="replace")
+    return [
+        replace(record.with_note(damage) if damage else record, source=source, index=index)
+        for record in records
+    ]
 
 
 def _parse_bytes(data: bytes) -> Message:
@@ -211,21 +181,9 @@ def _parse_bytes(data: bytes) -> Message:
     return message
 
 
-def _codec_name(charset: str | None) -> str | None:
-    """The Python codec for a charset label, widened to its superset; None if unknown."""
-    if not charset:
-        return None
-    try:
-        name = codecs.lookup(charset).name
-        "".encode(name)  # refuses codecs that are not text encodings, such as base64
-    except (LookupError, ValueError):  # ValueError: a NUL byte in the label
-        return None
-    return _SUPERSETS.get(name, name)
-
-
 def _leaf_parts(message: Message) -> Iterator[Message]:
-    """Yield the leaf parts of ``message``; a returned original (``message/rfc822``) is a
-    leaf, so its own parts are never reached."""
+    """Yield the leaf parts of ``message``; a returned original (``message/rfc822``) and a
+    feedback report are leaves, so their own parts are never reached."""
     # A multipart whose boundary is missing has no parts (is_multipart() is False).
     if message.get_content_maintype() == "multipart" and message.is_multipart():
         for part in message.get_payload():
@@ -236,9 +194,7 @@ def _leaf_parts(message: Message) -> Iterator[Message]:
 
 
 def _prose_text(leaves: list[tuple[str, Message]]) -> str:
-    """The human-readable text of the report, up to where the original message starts.
-
-    ``leaves`` are the message's leaf parts with their content types."""
+    """The human-readable text of the report, up to where the original message starts."""
     readable = [
         (kind, part)
         for kind, part in leaves
@@ -247,97 +203,232 @@ def _prose_text(leaves: list[tuple[str, Message]]) -> str:
     # HTML is read only when there is no plain text: most reports with both say the same.
     chosen = [(kind, part) for kind, part in readable if kind == "text/plain"] or readable
     text = "\n\n".join(_part_text(part, html=kind == "text/html") for kind, part in chosen)
-    marker = _ORIGINAL_MESSAGE_MARKER.search(text)
-    return text[: marker.start()] if marker else text
+    return _before_original(text[:MAX_PROSE_CHARS])
 
 
 def _part_text(part: Message, *, html: bool) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    text = decode_text(payload, part.get_content_charset())
+    text = decode_text(payload[: MAX_HTML_CHARS if html else MAX_PROSE_CHARS * 4],
+                       part.get_content_charset())  # fmt: skip
     if html:
-        text = _html_to_text(text)
+        text = html_to_text(text)
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
-class _HtmlText(HTMLParser):
-    """Collects the visible text of an HTML part, one line per block element."""
-
-    _BLOCKS = frozenset({"br", "p", "div", "tr", "li", "table", "h1", "h2", "h3", "h4", "hr"})
-    _HIDDEN = frozenset({"head", "script", "style"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._hidden_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._HIDDEN:
-            self._hidden_depth += 1
-        elif tag in self._BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._HIDDEN:
-            self._hidden_depth = max(0, self._hidden_depth - 1)
-        elif tag in self._BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden_depth:
-            # Line breaks in HTML source are not line breaks on screen; lines matter to the
-            # recipient patterns, so only block elements make them.
-            self.chunks.append(re.sub(r"\s+", " ", data))
+def _before_original(text: str) -> str:
+    """``text`` up to the line where a returned original message starts."""
+    marker = default_wording().original_marker
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip().lstrip(">").strip()
+        if stripped and len(stripped) <= MAX_MARKER_LINE and marker.fullmatch(stripped):
+            return text[:offset]
+        offset += len(line)
+    return text
 
 
-def _html_to_text(html: str) -> str:
-    parser = _HtmlText()
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.chunks)
-
-
-def _prose_records(text: str, source: str, index: int | None) -> list[BounceRecord]:
-    """One record per recipient named in prose, with the text that follows its mention."""
-    anchors = sorted(
-        (match.start("address"), match.start(), match.end(), match.group("address"))
-        for pattern in _RECIPIENT_PATTERNS
-        for match in pattern.finditer(text)
+def _is_section_line(line: str) -> bool:
+    """A titled separator such as Sendmail's ``----- Transcript of session follows -----``."""
+    stripped = line.strip()
+    return (
+        len(stripped) <= MAX_MARKER_LINE
+        and stripped.startswith("---")
+        and stripped.endswith("---")
+        and bool(stripped.strip("-").strip())
     )
-    # Two patterns can match the same mention; keep the widest match for each.
-    mentions = [a for i, a in enumerate(anchors) if i == 0 or a[0] != anchors[i - 1][0]]
+
+
+# ---------------------------------------------------------------- recipients in prose
+
+
+@dataclass(frozen=True)
+class _RecipientPatterns:
+    """Where prose reports name a failed recipient; each pattern captures ``address``."""
+
+    patterns: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def build(cls) -> _RecipientPatterns:
+        labels = default_wording().recipient_label
+        sentences = default_wording().recipient_sentence
+        return cls(
+            (
+                # An address opening a line: qmail "<x@y>:", Postfix "<x@y>: host ... said",
+                # Exim's indented "  x@y", Sendmail "x@y... User unknown", Exchange
+                # "x@y on 3/12/2025", Zoho "x@y, ERROR CODE".
+                re.compile(
+                    rf"^[ \t]*<?(?P<address>{_ADDRESS})>?(?=[ \t]*(?:[:,;(]|\.\.\.|on[ \t]|$))",
+                    re.MULTILINE,
+                ),
+                # Field-like lines: "Original-Recipient: rfc822; x@y", "收件人：张三 <x@y>".
+                re.compile(
+                    rf"(?:{labels})[ \t]*[:：][ \t]*(?:rfc822;[ \t]*)?(?:[^\n<@]{{0,80}}<)?"
+                    rf"(?P<address>{_ADDRESS})",
+                    re.IGNORECASE,
+                ),
+                # Sentences: "Your message to x@y couldn't be delivered", "你发送到 x@y 的邮件".
+                re.compile(
+                    rf"(?:{sentences})[ \t]*[:：]?[ \t]*<?(?P<address>{_ADDRESS})", re.IGNORECASE
+                ),
+            )
+        )
+
+    def mentions(self, text: str, senders: frozenset[str]) -> list[tuple[int, int, str]]:
+        """(start, end, address) of each mention, in order; overlapping matches of the
+        same place are kept once, the widest. The ``senders`` (lower case) are never
+        recipients: a report quotes the sender's address in refusals of it."""
+        found = sorted(
+            (match.start("address"), -match.end(), match.start(), match.group("address"))
+            for pattern in self.patterns
+            for match in pattern.finditer(text)
+            if match.group("address").lower() not in senders
+        )
+        mentions: list[tuple[int, int, str]] = []
+        for address_start, negative_end, start, address in found:
+            if mentions and address_start < mentions[-1][1]:
+                continue
+            mentions.append((start, -negative_end, address))
+        return mentions
+
+
+@cache
+def _recipient_patterns() -> _RecipientPatterns:
+    return _RecipientPatterns.build()
+
+
+def _mentions(prose: str, senders: frozenset[str]) -> list[_Mention]:
+    """The recipients the prose names, each with the error sentence about it."""
+    places = _recipient_patterns().mentions(prose, senders)
+    if not places:
+        # A last resort: the address a refusal names ("550 5.1.1 <x@y>: User unknown").
+        places = [
+            (match.start(), match.start(), match.group("address"))
+            for match in _REPLY_ADDRESS.finditer(prose)
+            if match.group("address").lower() not in senders
+        ][:1]
     regions: dict[str, list[str]] = {}
-    recipients: dict[str, str] = {}
-    for i, (_, _, end, address) in enumerate(mentions):
-        stop = mentions[i + 1][1] if i + 1 < len(mentions) else len(text)
-        section = _SECTION_LINE.search(text, end, stop)
+    addresses: dict[str, str] = {}
+    for i, (_, end, address) in enumerate(places):
+        stop = places[i + 1][0] if i + 1 < len(places) else len(prose)
         key = address.lower()
-        recipients.setdefault(key, address)
-        regions.setdefault(key, []).append(text[end : section.start() if section else stop])
-    preamble = text[: mentions[0][1]] if mentions else ""
+        addresses.setdefault(key, address)
+        regions.setdefault(key, []).append(_until_section(prose[end:stop]))
+    # Some reports give the reason before the recipient list, or in a transcript below.
+    preamble = _error_sentence(prose[: places[0][0]]) if places else ""
+    mentions = []
+    for key, address in addresses.items():
+        text = _error_sentence("\n".join(regions[key]))
+        if not text:
+            text = preamble or _error_sentence(prose, recipient=address)
+        elif len(addresses) == 1 and preamble and preamble not in text:
+            text = f"{preamble} {text}"[:MAX_DIAGNOSTIC_CHARS]
+        mentions.append(_Mention(address, text))
+    return mentions
+
+
+def _until_section(text: str) -> str:
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if _is_section_line(line):
+            return text[:offset]
+        offset += len(line)
+    return text
+
+
+def _error_sentence(text: str, *, recipient: str | None = None) -> str:
+    """The error in ``text``: its lines without boilerplate, restated metadata and
+    separators, folded to one line; in an SMTP transcript, the first rejected reply (after
+    ``recipient``'s RCPT command when given)."""
+    wording = default_wording()
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if (
+            stripped
+            and not _is_section_line(stripped)
+            and not wording.boilerplate.fullmatch(stripped)
+            and not _METADATA_LINE.fullmatch(stripped)
+        ):
+            lines.append(stripped)
+    rejection = _transcript_rejection(lines, recipient)
+    sentence = rejection if rejection is not None else " ".join(" ".join(lines).split())
+    # What is left of "<x@y>:" once the recipient is taken out.
+    return sentence.lstrip(" :;,.")[:MAX_DIAGNOSTIC_CHARS]
+
+
+def _transcript_rejection(lines: list[str], recipient: str | None) -> str | None:
+    """The first ``<<< 4xx/5xx`` reply of a transcript with its continuation lines, and the
+    command it answered; None when ``lines`` hold no transcript rejection."""
+    start = 0
+    if recipient is not None:
+        wanted = recipient.lower()
+        start = next(
+            (
+                i
+                for i, line in enumerate(lines)
+                if _TRANSCRIPT_SENT.search(line) and wanted in line.lower()
+            ),
+            0,
+        )
+    command = None
+    for i in range(start, len(lines)):
+        sent = _TRANSCRIPT_SENT.search(lines[i])
+        if sent:
+            command = " ".join(sent.group("command").split()).lower()
+            continue
+        rejection = _TRANSCRIPT_REJECTION.search(lines[i])
+        if rejection:
+            reply = [rejection.group("reply")]
+            code = reply[0][:3]
+            for following in lines[i + 1 :]:
+                more = _TRANSCRIPT_REJECTION.search(following)
+                if not more or not more.group("reply").startswith(code):
+                    break
+                reply.append(more.group("reply"))
+            text = " ".join(" ".join(reply).split())
+            if command in _TRANSCRIPT_COMMANDS:
+                text += f" (in reply to {_TRANSCRIPT_COMMANDS[command]} command)"
+            return text
+    return None
+
+
+# ---------------------------------------------------------------- the kinds of message
+
+
+def _prose_records(
+    message: Message, subject: str, prose: str, mentions: list[_Mention]
+) -> list[BounceRecord]:
+    wording = default_wording()
+    delayed = bool(wording.delay_subject.search(subject) or wording.delay_text.search(prose))
+    kind: Kind = "delayed" if delayed else "failed"
+    if not mentions:
+        failed = _addresses(message.get_all("X-Failed-Recipients") or [])
+        sentence = _error_sentence(prose)
+        mentions = [_Mention(address, sentence) for address in failed]
+    if not mentions:
+        return [
+            _with_codes(
+                BounceRecord(
+                    text=_error_sentence(prose), kind=kind, note="no recipient named in the report"
+                )
+            )
+        ]
     records = []
-    for key, address in recipients.items():
-        # Some reports give the reason before the recipient list.
-        diagnostic = _clean("\n".join(regions[key])) or _clean(preamble)
-        host = _HOST_IN_PROSE.search(diagnostic)
+    for mention in mentions:
+        host = _HOST_IN_PROSE.search(mention.text)
         records.append(
             _with_codes(
                 BounceRecord(
-                    text=diagnostic,
-                    recipient=address,
+                    text=mention.text,
+                    kind=kind,
+                    recipient=mention.address,
                     remote_mta=host.group("host") if host else None,
-                    source=source,
-                    index=index,
                 )
             )
         )
     return records
-
-
-def _clean(text: str) -> str:
-    """Drop restated metadata lines and fold whitespace into single spaces."""
-    return " ".join(_METADATA_LINE.sub("", text).split())[:MAX_DIAGNOSTIC_CHARS]
 
 
 def _recipient_blocks(status_part: Message) -> list[Message]:
@@ -347,7 +438,7 @@ def _recipient_blocks(status_part: Message) -> list[Message]:
         blocks = payload  # email parses message/delivery-status into one Message per block
     else:  # message/global-delivery-status is left as (possibly encoded) text
         raw = status_part.get_payload(decode=True)
-        text = decode_text(raw if isinstance(raw, bytes) else b"", "utf-8")
+        text = decode_text(raw[:MAX_PROSE_CHARS] if isinstance(raw, bytes) else b"", "utf-8")
         blocks = [
             email.message_from_string(block, policy=email.policy.compat32)
             for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))
@@ -359,34 +450,115 @@ def _recipient_blocks(status_part: Message) -> list[Message]:
     ]
 
 
-def _dsn_record(
-    block: Message, prose_records: list[BounceRecord], source: str, index: int | None
-) -> BounceRecord:
-    recipient = _field(block, "Final-Recipient") or _field(block, "Original-Recipient")
-    recipient = recipient.strip("<>")
-    diagnostic = _field(block, "Diagnostic-Code")
+def _dsn_record(block: Message, mentions: list[_Mention], prose: str) -> BounceRecord:
+    recipient = (_field(block, "Final-Recipient") or _field(block, "Original-Recipient")).strip(
+        "<>"
+    )
+    diagnostic = _field(block, "Diagnostic-Code")[:MAX_DIAGNOSTIC_CHARS]
+    wanted = recipient.lower()
+    named = next((m.text for m in mentions if m.address.lower() == wanted and m.text), "")
+    about = named or (mentions[0].text if len(mentions) == 1 else "") or _error_sentence(prose)
     note = None
-    if not diagnostic:
-        wanted = recipient.lower()
-        same_recipient = [r for r in prose_records if (r.recipient or "").lower() == wanted]
-        fallback = same_recipient or (prose_records if len(prose_records) == 1 else [])
-        if fallback:
-            diagnostic = fallback[0].text
-            note = "no Diagnostic-Code: text taken from the report's prose"
+    if not diagnostic and about:
+        text, note = about, "no Diagnostic-Code: text taken from the report's prose"
+    elif _says_nothing(diagnostic) and about:
+        text = f"{diagnostic} {about}".strip()
+    else:
+        # Exchange explains the failure in the prose as well ("The format of the e-mail
+        # address isn't correct"); Postfix only repeats the diagnostic there.
+        quoted = re.compile(re.escape(_folded(diagnostic)), re.IGNORECASE)
+        extra = quoted.sub(" ", _folded(_RELAY_WORDS.sub(" ", named))).strip()
+        text = f"{diagnostic} {extra}" if len(extra.split()) >= 3 else diagnostic
     status_field = _field(block, "Status")
     action = _field(block, "Action").lower()
-    record = BounceRecord(
-        text=diagnostic,
-        status=status_field.split()[0] if status_field else None,
-        kind=_KIND_OF_ACTION.get(action, "failed"),
-        recipient=recipient or None,
-        dsn_action=action or None,
-        remote_mta=_host_name(_field(block, "Remote-MTA")),
-        source=source,
-        index=index,
-        note=note,
+    record = _with_codes(
+        BounceRecord(
+            text=text[:MAX_DIAGNOSTIC_CHARS],
+            status=status_field.split()[0] if status_field else None,
+            kind=_KIND_OF_ACTION.get(action, "failed"),
+            recipient=recipient or None,
+            dsn_action=action or None,
+            remote_mta=_host_name(_field(block, "Remote-MTA")),
+            note=note,
+        )
     )
-    return _with_codes(record)
+    # Postfix says "(in reply to end of DATA command)" in its prose only.
+    return record if record.smtp_command else replace(record, smtp_command=find_command(named))
+
+
+def _says_nothing(diagnostic: str) -> bool:
+    """Whether a Diagnostic-Code is only codes and words such as "delivery failed"."""
+    words = " ".join(_CODES.sub(" ", diagnostic.lower()).split())
+    return default_wording().uninformative_diagnostic.fullmatch(words) is not None
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _feedback_record(
+    report: Message, leaves: list[tuple[str, Message]], prose: str
+) -> BounceRecord:
+    """The record of an abuse or authentication-failure report (RFC 5965)."""
+    fields = _report_fields(report)
+    original = next((part for kind, part in leaves if kind == "message/rfc822"), None)
+    recipient = _field(fields, "Original-Rcpt-To") or _field(fields, "Removal-Recipient")
+    if not recipient and original is not None:
+        inner = original.get_payload()
+        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+            recipient = " ".join(_addresses(inner[0].get_all("To") or []))
+    return BounceRecord(
+        text=_error_sentence(prose),
+        kind="feedback_report",
+        recipient=_first_address(recipient),
+        feedback_type=_field(fields, "Feedback-Type").lower() or None,
+    )
+
+
+def _report_fields(report: Message) -> Message:
+    """The fields of a ``message/feedback-report`` part as a Message."""
+    payload = report.get_payload()
+    if isinstance(payload, list) and payload:
+        first = payload[0]
+        if isinstance(first, Message):
+            return first
+    raw = report.get_payload(decode=True)
+    text = decode_text(raw[:MAX_PROSE_CHARS] if isinstance(raw, bytes) else b"", "utf-8")
+    return email.message_from_string(text, policy=email.policy.compat32)
+
+
+def _is_auto_reply(message: Message, subject: str) -> bool:
+    wording = default_wording()
+    if wording.bounce_subject.search(subject):
+        return False
+    auto_submitted = _header_text(message["Auto-Submitted"]).lower()
+    return (
+        auto_submitted.startswith("auto-replied")
+        or any(name in message for name in _AUTO_REPLY_HEADERS)
+        or _header_text(message["Precedence"]).lower() == "auto_reply"
+        or wording.auto_reply_subject.search(_header_text(message["Subject"])) is not None
+    )
+
+
+def _auto_reply_record(message: Message, prose: str) -> BounceRecord:
+    """An automatic reply: who answered, and what they wrote."""
+    return BounceRecord(
+        text=" ".join(prose.split())[:MAX_DIAGNOSTIC_CHARS],
+        kind="auto_reply",
+        recipient=_first_address(_header_text(message["From"])),
+    )
+
+
+def _looks_like_bounce(message: Message, subject: str, mentions: list[_Mention]) -> bool:
+    return (
+        message.get_content_type() == "multipart/report"
+        or "X-Failed-Recipients" in message
+        or default_wording().bounce_subject.search(subject) is not None
+        or any(find_status(first_rejection(mention.text)) for mention in mentions)
+    )
+
+
+# ---------------------------------------------------------------- fields and headers
 
 
 def _with_codes(record: BounceRecord) -> BounceRecord:
@@ -415,7 +587,7 @@ def _header_text(value: object) -> str:
     """Decode a header value (raw 8-bit bytes, RFC 2047 words) and unfold it."""
     if value is None:
         return ""
-    text = str(value)
+    text = str(value)[:MAX_HEADER_CHARS]
     if not text.isascii() and _SURROGATE_ESCAPE.search(text):
         # compat32 keeps raw 8-bit header bytes as surrogate escapes.
         text = decode_text(text.encode("ascii", "surrogateescape"))
@@ -430,20 +602,17 @@ def _header_text(value: object) -> str:
     return " ".join(decoded.split())
 
 
-def _looks_like_bounce(message: Message, prose_records: list[BounceRecord]) -> bool:
-    sender_and_subject = f"{_header_text(message['From'])} {_header_text(message['Subject'])}"
-    return (
-        message.get_content_type() == "multipart/report"
-        or "X-Failed-Recipients" in message
-        or _BOUNCE_SIGNS.search(sender_and_subject) is not None
-        or any(record.status for record in prose_records)
-    )
+def _addresses(values: list[str]) -> list[str]:
+    """The addresses in header values such as ``X-Failed-Recipients: a@x, b@y``."""
+    pairs = getaddresses([_header_text(value) for value in values])
+    return list(dict.fromkeys(address for _, address in pairs if "@" in address))
+
+
+def _first_address(text: str) -> str | None:
+    match = _ADDRESS_ONLY.search(text)
+    return match.group() if match else None
 
 
 def _damage_note(message: Message) -> str | None:
     defects = sorted({type(d).__name__ for part in message.walk() for d in part.defects})
     return f"damaged message: {', '.join(defects)}" if defects else None
-
-
-def _empty_record(source: str, index: int | None, note: str) -> BounceRecord:
-    return BounceRecord(kind="not_bounce", source=source, index=index, note=note)

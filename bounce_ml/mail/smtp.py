@@ -16,7 +16,7 @@ from bounce_ml.mail.records import MAX_TEXT_CHARS, BounceRecord
 __all__ = ["find_command", "find_reply_code", "find_status", "first_rejection", "text_record"]
 
 _ENHANCED_CODE = re.compile(r"(?<![\d.])[45]\.\d{1,3}\.\d{1,3}(?!\.?\d)")
-_REPLY_CODE = re.compile(r"(?<![\d.])[45][0-5]\d(?=[ \t-]|$)", re.MULTILINE)
+_REPLY_CODE = re.compile(r"(?<![\d.:])[45][0-5]\d(?=[ \t:-]|$)", re.MULTILINE)
 # How reports name the SMTP command a reply answered: Postfix "(in reply to RCPT TO
 # command)", Exim "after RCPT TO:<x>" / "after end of data", Sendmail ">>> DATA",
 # "timed out while sending MAIL FROM", "while receiving the initial server greeting".
