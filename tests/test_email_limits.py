@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bounce_ml.mail.emails import parse_bounce
 from bounce_ml.mail.html import html_to_text
@@ -66,3 +68,32 @@ def test_html_text_keeps_blocks_and_drops_hidden_parts() -> None:
         "550 5.1.1 <bob@example.org> User unknown",
         "a < b",
     ]
+
+
+PIECES = [
+    b"-", b" ", b"\t", b"</", b"<", b">", b"@-", b"a@", b"a@b.", b"recipient:", b"550 ",
+    b"5.1.1 ", b"<<< 550-", b">>> RCPT To:<", b"(", b"[", b"=?utf-8?q?a?= ", b"\xe6\x94\xb6",
+    b"Subject: ", b"---- x ----\n", b"\n",
+]  # fmt: skip
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pieces=st.lists(st.sampled_from(PIECES), min_size=1, max_size=3),
+    where=st.sampled_from(["body", "subject", "html"]),
+)
+def test_generated_adversarial_messages_stay_within_budget(pieces: list[bytes], where: str) -> None:
+    run = b"".join(pieces)
+    filler = (run * (64 * 1024 // len(run) + 1))[: 64 * 1024]
+    if where == "subject":
+        raw = (
+            b"From: MAILER-DAEMON@mx.example\nSubject: " + filler.replace(b"\n", b" ") + b"\n\nx\n"
+        )
+    elif where == "html":
+        raw = HEADERS + b"Content-Type: text/html\n\n" + filler
+    else:
+        raw = HEADERS + b"\n" + filler
+    start = time.perf_counter()
+    assert parse_bounce(raw)
+    assert time.perf_counter() - start < BUDGET_SECONDS

@@ -23,7 +23,7 @@ def html_to_text(markup: str) -> str:
     """Visible text of ``markup``, one line per block element.
 
     >>> html_to_text("<p>550 5.1.1 <b>User</b>&nbsp;unknown</p><style>p {}</style>")
-    '\\n550 5.1.1 User\\xa0unknown\\n'
+    '\\n550 5.1.1 User unknown\\n'
     """
     chunks: list[str] = []
     hidden = 0
