@@ -73,6 +73,7 @@ class StatusTable:
     reply: dict[str, CodeEntry]
     command: dict[str, CodeEntry]
     consequences: tuple[re.Pattern[str], ...]
+    consequence_codes: tuple[str, ...] = ()
 
     def hint(
         self, status: str | None, reply_code: str | None, command: str | None
@@ -107,9 +108,12 @@ class StatusTable:
         return None
 
     def is_consequence(self, text: str) -> re.Match[str] | None:
-        """The first reply in lower-cased ``text`` that is a consequence of an earlier
-        rejection (``503 need RCPT command``), if any."""
-        found = [m for pattern in self.consequences if (m := pattern.search(text))]
+        """The first reply in ``text`` that is a consequence of an earlier rejection
+        (``503 need RCPT command``), if any; the patterns are searched in lower case."""
+        if not any(code in text for code in self.consequence_codes):
+            return None
+        lower = text.lower()
+        found = [m for pattern in self.consequences if (m := pattern.search(lower))]
         return min(found, key=lambda m: m.start()) if found else None
 
 
@@ -125,7 +129,7 @@ _DOCUMENT_KEYS = {
     **{table: Key(dict, required=False) for table in TABLES},
 }
 _STRENGTH_KEYS = {table: Key(float) for table in TABLES}
-_TRANSCRIPT_KEYS = {"consequences": Key(list, items=str)}
+_TRANSCRIPT_KEYS = {"codes": Key(list, items=str), "consequences": Key(list, items=str)}
 
 
 def _entry(
@@ -168,7 +172,9 @@ def load_status_table(path: Path | None = None, taxonomy: Taxonomy | None = None
         if not 0 < value < 1:
             raise BounceMLError(f"{path}: [strength] key {table!r} must be between 0 and 1")
     transcript = check_table(
-        raw.get("transcript", {"consequences": []}), _TRANSCRIPT_KEYS, f"{path}: [transcript]"
+        raw.get("transcript", {"codes": [], "consequences": []}),
+        _TRANSCRIPT_KEYS,
+        f"{path}: [transcript]",
     )
     compiled = []
     for pattern in transcript["consequences"]:
@@ -183,7 +189,13 @@ def load_status_table(path: Path | None = None, taxonomy: Taxonomy | None = None
         }
         for table in TABLES
     }
-    return StatusTable(tables["status"], tables["reply"], tables["command"], tuple(compiled))
+    return StatusTable(
+        tables["status"],
+        tables["reply"],
+        tables["command"],
+        tuple(compiled),
+        tuple(transcript["codes"]),
+    )
 
 
 @cache

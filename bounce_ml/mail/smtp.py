@@ -27,6 +27,11 @@ _COMMAND = re.compile(
     r"|banner|connect)\b",
     re.IGNORECASE,
 )
+# A command can only be found in a text that holds one of these.
+_COMMAND_WORDS = (
+    "rcpt", "mail from", "data", "bdat", "helo", "ehlo", "lhlo", "starttls", "auth", "initial",
+    "greeting", "banner", "connect",
+)  # fmt: skip
 _COMMAND_NAMES = {
     "rcpt": "RCPT",
     "mail": "MAIL",
@@ -57,6 +62,9 @@ def find_reply_code(text: str) -> str | None:
 def find_command(text: str) -> str | None:
     """The SMTP command ``text`` says was refused (``RCPT``, ``MAIL``, ``DATA``, ``HELO``,
     ``STARTTLS``, ``AUTH``, or ``CONNECT`` for the greeting), if it names one."""
+    lower = text.lower()
+    if not any(word in lower for word in _COMMAND_WORDS):
+        return None  # most texts name no command: skip the search
     match = _COMMAND.search(text)
     if match is None:
         return None
@@ -70,7 +78,7 @@ def first_rejection(text: str) -> str:
     >>> first_rejection("550 5.1.1 unknown user 503 5.5.1 Error: need RCPT command")
     '550 5.1.1 unknown user'
     """
-    consequence = default_status_table().is_consequence(text.lower())
+    consequence = default_status_table().is_consequence(text)
     if consequence is None or find_reply_code(text[: consequence.start()]) is None:
         return text
     return text[: consequence.start()].rstrip(" \t\n;,.-")
