@@ -493,10 +493,12 @@ def model_rollback(
 ) -> None:
     """Put a previous model back; the current one is kept as a previous model."""
     from bounce_ml.train.history import rollback
+    from bounce_ml.train.lock import model_dir_lock
 
     with user_errors():
         model_dir = _output_dir(model, config.MODELS_DIR, "--model")
-        restored, archived = rollback(model_dir, to)
+        with model_dir_lock(model_dir):
+            restored, archived = rollback(model_dir, to)
     kept = f"; the model it replaced is kept as {archived}" if archived else ""
     typer.echo(f"restored {restored} in {model_dir}{kept}")
 

@@ -25,6 +25,7 @@ from bounce_ml.predict.artifacts import (
 )
 from bounce_ml.predict.scorer import LinearScorer
 from bounce_ml.train.history import FILES_BESIDE_METADATA, archive_current, prune
+from bounce_ml.train.lock import STAGING_PREFIX, model_dir_lock
 
 
 def load_pipeline(model_dir: Path) -> Any:
@@ -42,9 +43,16 @@ def save_model(
     to ``previous/<id>/``, metadata first, so at every moment either
     ``metadata.json`` is absent (no model: refused clearly) or it matches the
     files beside it. Returns the id the old model was kept under, if there was one.
+    It holds the folder's write lock (`bounce_ml.train.lock`) while it writes.
     """
-    model_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
+    with model_dir_lock(model_dir):
+        return _save_unlocked(model_dir, scorer, pipeline, metadata)
+
+
+def _save_unlocked(
+    model_dir: Path, scorer: LinearScorer, pipeline: Any, metadata: dict[str, Any]
+) -> str | None:
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=model_dir))
     try:
         scorer.save(staging / SCORER_FILE)
         joblib.dump(pipeline, staging / PIPELINE_FILE, compress=3)
