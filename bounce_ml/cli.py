@@ -379,6 +379,7 @@ def train(
             model_dir=_output_dir(model, config.MODELS_DIR, "--model"),
             feedback=rows,
             feedback_path=feedback,
+            progress=_warn,
         )
     typer.echo(report)
 

@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from bounce_ml import config
 from bounce_ml.cli import app
+from bounce_ml.corpus.files import corpus_files
 from bounce_ml.predict.artifacts import load_model
+from bounce_ml.train import fit
 from bounce_ml.train.artifacts import load_pipeline, save_model
 from bounce_ml.train.lock import model_dir_lock
 
@@ -75,3 +77,31 @@ def test_readers_see_the_old_or_the_new_model_whole(tmp_path: Path) -> None:
         reads += 1
     writer.join()
     assert failures == [] and reads > 0
+
+
+def test_train_shows_progress_on_stderr(small_data_dir, tmp_path) -> None:
+    args = ["train", "--data-dir", str(small_data_dir), "--model", str(tmp_path / "model")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    steps = [line for line in result.stderr.splitlines() if line.startswith("bounce-ml: ")]
+    assert [step.split(":")[1].split()[0] for step in steps] == ["reading", "fitting", "saving"]
+    assert "240 rows" in steps[1]
+    assert result.stdout.startswith("trained on 240 rows")
+
+
+def test_train_refuses_more_rows_than_measured_before_reading_them(
+    small_data_dir, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fit, "MAX_TRAIN_LINES", 200)
+    model_dir = tmp_path / "model"
+    result = runner.invoke(
+        app, ["train", "--data-dir", str(small_data_dir), "--model", str(model_dir)]
+    )
+    lines = sum(path.read_bytes().count(b"\n") for path in corpus_files(small_data_dir))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        f"bounce-ml: error: the training files hold {lines} lines, more than the 200 rows "
+        "`train` is measured to handle on this machine (README, 'Speed, memory and safety'); "
+        "train on a sample of your rows"
+    )
+    assert not (model_dir / "metadata.json").exists()

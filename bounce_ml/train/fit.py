@@ -12,6 +12,7 @@ from __future__ import annotations
 import platform
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
 from pathlib import Path
@@ -26,6 +27,10 @@ from bounce_ml.train.artifacts import save_model
 from bounce_ml.train.pipeline import build_pipeline, compile_scorer, load_params
 
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "jieba", "opencc", "joblib", "pandas")
+# The most rows `train` is measured to handle on the reference machine (2 cores, 24 GiB):
+# see "Speed, memory and safety" in the README. Lines are counted before anything is read,
+# so a corpus too large is refused before it can fill memory.
+MAX_TRAIN_LINES = 200_000
 
 
 def library_versions() -> dict[str, str]:
@@ -70,23 +75,37 @@ def train_model(
     model_dir: Path,
     feedback: list[LabeledText] | None = None,
     feedback_path: Path | None = None,
+    progress: Callable[[str], None] = lambda step: None,
 ) -> str:
-    """Train, save the model with its metadata, and return a short report."""
+    """Train, save the model with its metadata, and return a short report.
+
+    ``progress`` is told each step as it starts (reading, fitting, saving).
+    """
     started = time.perf_counter()
     taxonomy = load_taxonomy(data_dir / "taxonomy.toml")
     rules = load_rules(data_dir / "rules.toml", taxonomy)
     params = load_params(data_dir / "model.toml")
     threshold = configured_threshold(params, data_dir / "model.toml")
     files = corpus_files(data_dir) + list(extra_files)
+    lines = _count_lines(files) + len(feedback or [])
+    if lines > MAX_TRAIN_LINES:
+        raise BounceMLError(
+            f"the training files hold {lines} lines, more than the {MAX_TRAIN_LINES} rows "
+            "`train` is measured to handle on this machine (README, 'Speed, memory and "
+            "safety'); train on a sample of your rows"
+        )
+    progress(f"reading {len(files)} files ({lines} lines)")
     corpus = load_corpus(files, taxonomy)
     corpus.raise_problems()
     weight = float(params["feedback"]["weight"])
     corpus, weights, replaced = with_feedback(corpus, feedback or [], weight)
 
+    progress(f"fitting on {len(corpus.rows)} rows")
     pipeline = build_pipeline(params).fit(
         corpus.texts, corpus.labels, classify__sample_weight=weights
     )
     scorer = compile_scorer(pipeline)
+    progress(f"saving to {model_dir}")
     per_file = Counter(row.file for row in corpus.rows)
     metadata = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -113,16 +132,29 @@ def train_model(
         model_dir, scorer, pipeline, {**metadata, "fit_seconds": round(fitted, 1)}
     )
     seconds = time.perf_counter() - started
-    lines = [
+    report = [
         f"trained on {len(corpus.rows)} rows ({len(scorer.classes)} labels, "
         f"{metadata['features']} features) in {seconds:.1f} s",
     ]
     if feedback is not None:
-        lines.append(
+        report.append(
             f"{len(feedback)} rows from the feedback store {feedback_path} (weight {weight:g}); "
             f"they replaced {replaced} corpus rows of the same wording"
         )
-    lines.append(f"model threshold {threshold:.2f} (data/model.toml); saved to {model_dir}")
+    report.append(f"model threshold {threshold:.2f} (data/model.toml); saved to {model_dir}")
     if archived:
-        lines.append(f"the previous model is kept as {archived} (`bounce-ml model rollback`)")
-    return "\n".join(lines)
+        report.append(f"the previous model is kept as {archived} (`bounce-ml model rollback`)")
+    return "\n".join(report)
+
+
+def _count_lines(files: list[Path]) -> int:
+    """Lines in ``files``, read a block at a time (at least their number of rows)."""
+    total = 0
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                while block := handle.read(1 << 20):
+                    total += block.count(b"\n")
+        except OSError:
+            continue  # load_corpus reports the file, naming it
+    return total
