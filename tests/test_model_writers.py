@@ -31,7 +31,8 @@ def test_a_second_writer_is_refused_and_stale_staging_is_swept(small_data_dir, t
         rollback = runner.invoke(app, ["model", "rollback", "--model", str(model_dir)])
     for result in (busy, rollback):
         assert result.exit_code == 1
-        [line] = result.output.splitlines()
+        *steps, line = result.output.splitlines()  # train reports its steps first
+        assert all(step.startswith("bounce-ml: ") and "error" not in step for step in steps)
         assert line.startswith(f"bounce-ml: error: {model_dir}: process ")
         assert line.endswith(
             "is writing this model folder (a train or a rollback); try again when it has finished"
