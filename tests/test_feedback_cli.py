@@ -135,3 +135,26 @@ def test_a_foreign_store_file_is_refused_by_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "not a bounce-ml feedback store" in result.output
     assert bad.read_bytes().startswith(b"PK\x03\x04")
+
+
+def test_exported_bounce_text_cannot_run_as_a_formula_and_comes_back_unchanged(
+    tmp_path: Path,
+) -> None:
+    from bounce_ml.feedback.sheets import read_labeled_sheet, write_queue
+    from bounce_ml.feedback.store import ReviewGroup
+    from bounce_ml.labels.taxonomy import default_taxonomy
+
+    text = '=HYPERLINK("http://203.0.113.5/x","550 user unknown")'
+    sheet = tmp_path / "queue.csv"
+    with open(sheet, "w", encoding="utf-8", newline="") as out:
+        write_queue([ReviewGroup("k", 1, text, (("user_unknown", 0.4), ("unknown", 0.3)))], out)
+    with open(sheet, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["text"] == "'" + text  # a spreadsheet shows it as text
+    rows[0]["label"] = "user_unknown"
+    with open(sheet, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    labeled, _, _ = read_labeled_sheet(sheet, default_taxonomy(), author=None)
+    assert [(row.text, row.label) for row in labeled] == [(text, "user_unknown")]

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from charset_normalizer import from_bytes
-
 from bounce_ml.errors import BounceMLError
 from bounce_ml.feedback.store import FeedbackStore, LabelInput, ReviewGroup
+from bounce_ml.inputfile import SAMPLE_BYTES, detect_encoding
 from bounce_ml.labels.taxonomy import Taxonomy
+from bounce_ml.predict.output import escape_formula, unescape_formula
 
 EXPORT_COLUMNS = (
     "count",
@@ -29,9 +29,14 @@ EXPORT_COLUMNS = (
     "second_probability",
     "label",
 )
-# Legacy Chinese encodings tried when a sheet is not UTF-8, as the codec that reads
-# the whole family: GB18030 covers GB2312 and GBK, Big5-HKSCS covers Big5.
-CHINESE_CODECS = {"gb18030": "gb18030", "big5": "big5hkscs"}
+# The encodings spreadsheet programs save CSV in, as `detect_encoding` names their codecs,
+# and the name shown to the user (GB18030 reads GB2312 and GBK, Big5-HKSCS reads Big5).
+SHEET_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "gb18030": "gb18030",
+    "big5hkscs": "big5",
+}
 
 
 def write_queue(groups: list[ReviewGroup], out: TextIO) -> int:
@@ -44,7 +49,7 @@ def write_queue(groups: list[ReviewGroup], out: TextIO) -> int:
         writer.writerow(
             [
                 group.count,
-                group.example,
+                escape_formula(group.example),  # the text is the bounce's, not ours
                 *(cell for label, p in top for cell in (label, f"{p:.3f}" if label else "")),
                 "",
             ]
@@ -53,34 +58,28 @@ def write_queue(groups: list[ReviewGroup], out: TextIO) -> int:
 
 
 def decode_sheet(path: Path) -> tuple[str, str]:
-    """The text of a CSV file and the encoding it was read with (UTF-8, GBK or Big5)."""
+    """The text of a CSV file and the encoding it was read with (UTF-8, GBK or Big5).
+
+    The encoding is detected as for ``predict --input`` (`bounce_ml.inputfile`), but a
+    sheet must decode whole: a label read through a replaced byte would be stored wrong.
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise BounceMLError(f"{path}: file not found") from None
     except OSError as exc:
         raise BounceMLError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as exc:
-        utf8_error = exc
-    readable = {}
-    for name, codec in CHINESE_CODECS.items():
+    encoding = detect_encoding(data[:SAMPLE_BYTES])
+    shown = SHEET_ENCODINGS.get(encoding)
+    problem = f"read as {encoding}"
+    if shown is not None:
         try:
-            readable[name] = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    if len(readable) > 1:  # Big5 bytes are mostly valid GBK too: let the detector choose
-        best = from_bytes(data, cp_isolation=list(readable)).best()
-        if best is not None and best.encoding in readable:
-            readable = {best.encoding: readable[best.encoding]}
-    if not readable:
-        raise BounceMLError(
-            f"{path}: not UTF-8, GBK or Big5 text (byte {utf8_error.start} cannot be read); "
-            "save the sheet as CSV UTF-8"
-        )
-    name = next(iter(readable))
-    return readable[name], name
+            return data.decode(encoding), shown
+        except UnicodeDecodeError as exc:
+            problem = f"byte {exc.start} cannot be read"
+    raise BounceMLError(
+        f"{path}: not UTF-8, GBK or Big5 text ({problem}); save the sheet as CSV UTF-8"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +109,8 @@ def read_labeled_sheet(
     rows, blank = [], 0
     try:
         for record in reader:
-            text, label = (record.get("text") or "").strip(), (record.get("label") or "").strip()
+            text = unescape_formula((record.get("text") or "").strip())
+            label = (record.get("label") or "").strip()
             if not label:
                 blank += 1
                 continue

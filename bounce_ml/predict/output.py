@@ -84,9 +84,23 @@ def _writable(row: dict[str, Any]) -> dict[str, Any]:
     return fixed
 
 
+def escape_formula(value: str) -> str:
+    """``value`` with a ``'`` before it when a spreadsheet would run it as a formula.
+
+    >>> escape_formula("=1+2"), escape_formula("550 user unknown")
+    ("'=1+2", '550 user unknown')
+    """
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def unescape_formula(value: str) -> str:
+    """The inverse of `escape_formula`, for a sheet that comes back from a spreadsheet."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
 def _without_formulas(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        key: f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+        key: escape_formula(value) if isinstance(value, str) else value
         for key, value in row.items()
     }
 
