@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from operator import is_not
@@ -29,6 +29,7 @@ _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char_wb analyzer
 # A vocabulary lookup that found a column (column 0 included, so not filter(None, ...)).
 _is_known = cast("Callable[[int | None], TypeGuard[int]]", partial(is_not, None))
 WORD_CACHE_SIZE = 200_000  # distinct words whose character n-gram columns are remembered
+PROBA_CHUNK = 256  # rows scored together: bounds a (features x classes) temporary to ~10 MB
 
 
 def word_ngrams(text: str, ngram_range: tuple[int, int], tokenize: Tokenizer) -> list[str]:
@@ -66,20 +67,9 @@ class FeatureBlock:
     tokenizer: Tokenizer | None = None  # the words block's; the chars block splits on spaces
     _word_cache: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
-    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Column indices and l2-normalised TF-IDF values of one normalised text."""
-        counts = Counter(self._known_columns(text))
-        if not counts:
-            return np.empty(0, dtype=np.int64), np.empty(0)
-        columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        if self.sublinear_tf:
-            tf = np.log(tf) + 1.0
-        values = tf * self.idf[columns]
-        values /= np.sqrt(values @ values)
-        return columns + self.offset, values
-
-    def _known_columns(self, text: str) -> list[int]:
+    def known_columns(self, text: str) -> list[int]:
+        """This block's vocabulary columns of the n-grams of one normalised text, repeated
+        as often as the n-gram occurs."""
         # This is the hot path. Character n-grams depend only on the word they sit
         # in, and bounce wording reuses few words, so each word's columns are
         # looked up once and remembered.
@@ -115,14 +105,57 @@ class LinearScorer:
 
     def row(self, text: str) -> Row:
         """The joined feature vector of one normalised text, as (columns, values)."""
-        parts = [block.features(text) for block in self.blocks]
-        return np.concatenate([c for c, _ in parts]), np.concatenate([v for _, v in parts])
+        return self.rows([text])[0]
 
-    def proba_of_rows(self, rows: list[Row]) -> np.ndarray:
-        """Class probabilities of feature rows, shape (n_rows, n_classes)."""
-        scores = np.tile(self.intercept, (len(rows), 1))
-        for i, (columns, values) in enumerate(rows):
-            scores[i] += values @ self.coef_t[columns]
+    def rows(self, texts: Sequence[str]) -> list[Row]:
+        """The joined, l2-normalised TF-IDF vectors of normalised texts.
+
+        Finding and counting each text's n-grams is Python; the arithmetic runs once
+        for the whole batch, so its numpy calls cost per batch, not per text.
+        """
+        columns: list[int] = []
+        counts: list[int] = []
+        sizes: list[int] = []  # distinct features of each (text, block), text after text
+        for text in texts:
+            for block in self.blocks:
+                found = Counter(block.known_columns(text))
+                columns += found.keys()
+                counts += found.values()
+                sizes.append(len(found))
+        segment = np.repeat(np.arange(len(sizes)), sizes)
+        block_of = segment % len(self.blocks)
+        cols = np.array(columns, dtype=np.int64) + self._offsets[block_of]
+        tf = np.array(counts, dtype=np.float64)
+        sublinear = self._sublinear[block_of]
+        tf[sublinear] = np.log(tf[sublinear]) + 1.0
+        values = tf * self._idf[cols]
+        norms = np.sqrt(np.bincount(segment, weights=values * values, minlength=len(sizes)))
+        values /= norms[segment]
+        per_text = np.array(sizes, dtype=np.int64).reshape(-1, len(self.blocks)).sum(axis=1)
+        ends = np.cumsum(per_text)
+        starts = ends - per_text
+        return [
+            (cols[a:b], values[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+        ]
+
+    def proba_of_rows(self, rows: Sequence[Row]) -> np.ndarray:
+        """Class probabilities of feature rows, shape (n_rows, n_classes).
+
+        Rows are scored :data:`PROBA_CHUNK` at a time with one gather and one segment
+        sum each, which bounds the temporary (features x classes) array.
+        """
+        scores = np.tile(self.intercept.astype(np.float64), (len(rows), 1))
+        for first in range(0, len(rows), PROBA_CHUNK):
+            chunk = rows[first : first + PROBA_CHUNK]
+            sizes = np.array([len(columns) for columns, _ in chunk], dtype=np.int64)
+            filled = np.flatnonzero(sizes)
+            if not filled.size:
+                continue
+            columns = np.concatenate([columns for columns, _ in chunk])
+            values = np.concatenate([values for _, values in chunk])
+            weighted = self.coef_t[columns] * values[:, None]
+            starts = (np.cumsum(sizes) - sizes)[filled]
+            scores[first + filled] += np.add.reduceat(weighted, starts, axis=0)
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
@@ -130,7 +163,23 @@ class LinearScorer:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Class probabilities for normalised texts, shape (n_texts, n_classes)."""
-        return self.proba_of_rows([self.row(text) for text in texts])
+        return self.proba_of_rows(self.rows(texts))
+
+    @cached_property
+    def _offsets(self) -> np.ndarray:
+        return np.array([block.offset for block in self.blocks], dtype=np.int64)
+
+    @cached_property
+    def _sublinear(self) -> np.ndarray:
+        return np.array([block.sublinear_tf for block in self.blocks], dtype=bool)
+
+    @cached_property
+    def _idf(self) -> np.ndarray:
+        """IDF weight of every column of the joined feature space."""
+        idf = np.ones(self.coef_t.shape[0])
+        for block in self.blocks:
+            idf[block.offset : block.offset + len(block.idf)] = block.idf
+        return idf
 
     def top_features(self, row: Row, label: str, k: int = 5) -> list[str]:
         """The features of a row that push hardest towards ``label``."""

@@ -48,7 +48,7 @@ _EMAIL = re.compile(
 )
 # "[email protected]" is how web pages that obfuscate addresses show them when copied;
 # it holds a space, so it is masked before the text is split into tokens.
-_OBFUSCATED_EMAIL = re.compile(r"<?\[email protected\]>?", re.IGNORECASE)
+_OBFUSCATED_EMAIL = re.compile(r"<?\[email protected\]>?")
 _IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.]*\d)")
 # Eight groups, or fewer with "::" (2001:db8::1, ::1, ::).
 _IPV6 = re.compile(
@@ -83,6 +83,7 @@ class NormalizeSettings:
     keep_words: frozenset[str]
     keep_codes: tuple[str, ...]
     units: frozenset[str]
+    date_words: frozenset[str]
     slips: dict[str, str]
 
     @property
@@ -114,6 +115,7 @@ def load_normalize_settings(path: Path | None = None) -> NormalizeSettings:
         keep_words=frozenset(w.lower() for w in _strings(raw, "keep_words", path)),
         keep_codes=tuple(codes),
         units=frozenset(u.lower() for u in _strings(raw, "units", path)),
+        date_words=frozenset(w.lower() for w in _strings(raw, "date_words", path)),
         slips=dict(raw.get("slips", {})),
     )
 
@@ -220,20 +222,39 @@ class _TokenCache(dict[str, str]):
     def __missing__(self, token: str) -> str:
         if len(self) >= TOKEN_CACHE_SIZE:
             self.clear()
-        text = token if token.isprintable() else _CONTROL.sub(" ", token)
-        value = self[token] = mask_volatile(to_simplified(text).lower())
+        if token.isascii() and token.isdigit():  # the commonest fresh token: a number
+            value = token if len(token) == 3 and token[0] in "2345" else "<num>"
+        else:
+            text = token if token.isprintable() else _CONTROL.sub(" ", token)
+            value = mask_volatile(to_simplified(text))
+        self[token] = value
         return value
 
 
 _TOKENS = _TokenCache()
 
 
+def _mask_dates(tokens: list[str]) -> list[str]:
+    """Month and weekday names next to a number become ``<date>`` ("nov 28", "28 nov 2026").
+
+    Dates span tokens, so this is the one step that looks at a token's neighbours.
+    """
+    date_words = _settings().date_words
+    masked = list(tokens)
+    for i, token in enumerate(tokens):
+        if token.rstrip(".,") in date_words and any(
+            0 <= j < len(tokens) and tokens[j][:1].isdigit() for j in (i - 1, i + 1)
+        ):
+            masked[i] = "<date>"
+    return masked
+
+
 def normalize_text(text: str) -> str:
     """Return the canonical form of one bounce text.
 
-    Steps: cut to :data:`MAX_TEXT_CHARS`, Unicode NFKC, control characters to
-    spaces, traditional to simplified Chinese, lower-casing, masking of volatile
-    parts, white space collapsed to single spaces.
+    Steps: cut to :data:`MAX_TEXT_CHARS`, Unicode NFKC, lower-casing, control
+    characters to spaces, traditional to simplified Chinese, masking of volatile
+    parts (dates, then each white-space token), white space collapsed to single spaces.
 
     Examples
     --------
@@ -241,13 +262,19 @@ def normalize_text(text: str) -> str:
     '550 5.1.1 <email> : user unknown'
     >>> normalize_text("郵件地阯不存在")
     '邮件地址不存在'
+    >>> normalize_text("Nov 28 18:04:12 mx1 postfix/smtp[4711]: 4F2A31C0123: bounced")
+    '<date> <num> <num> : <num> : <num> <id> postfix/smtp[ <num> ]: <id> : bounced'
     """
     text = text[:MAX_TEXT_CHARS]
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)[:MAX_TEXT_CHARS]
+    text = text.lower()
     if "protected]" in text:
         text = _OBFUSCATED_EMAIL.sub(" <email> ", text)
-    normalized = " ".join(map(_TOKENS.__getitem__, text.split()))
+    tokens = text.split()
+    if not _settings().date_words.isdisjoint(tokens):
+        tokens = _mask_dates(tokens)
+    normalized = " ".join(map(_TOKENS.__getitem__, tokens))
     if "  " in normalized or normalized[:1] == " " or normalized[-1:] == " ":
         normalized = " ".join(normalized.split())  # a token that masked to nothing
     return normalized[:MAX_TEXT_CHARS]
