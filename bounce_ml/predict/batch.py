@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from bounce_ml.mail.records import BounceRecord, ReadProblem
 from bounce_ml.predict.classifier import Classifier, Prediction
@@ -87,9 +88,8 @@ class BatchRun:
         self, records: Iterable[BounceRecord], on_batch: Callable[[int], None] = lambda n: None
     ) -> Iterator[tuple[BounceRecord, Prediction]]:
         """Each record with its prediction, in order."""
-        from bounce_ml.mail.readers import batched
-
-        for batch in batched(records, BATCH_SIZE):
+        iterator = iter(records)  # islice, not readers.batched: TEXT needs no readers
+        while batch := tuple(islice(iterator, BATCH_SIZE)):
             predictions = self.classifier.predict_records(batch)
             for record, prediction in zip(batch, predictions, strict=True):
                 self.labels[prediction.label] += 1
