@@ -69,6 +69,7 @@ _STATUS_AND_RUNS = (
     r"|(?<![a-z0-9_.-])(?P<reply>[2-5]\d\d)(?![a-z0-9_]|\.\d)"  # 550
     r"|(?<![a-z0-9_.-])(?P<run>[a-z0-9_]+(?:[.-][a-z0-9_]+)*)"  # anything else
 )
+_DATE_PUNCTUATION = "()[].,"
 _NUMBER_AND_UNIT = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
 # A unit of one letter follows a short number only ("10m", "8h"); longer numbers
 # ending in one letter are hexadecimal ids.
@@ -242,11 +243,20 @@ def _mask_dates(tokens: list[str]) -> list[str]:
     date_words = _settings().date_words
     masked = list(tokens)
     for i, token in enumerate(tokens):
-        if token.rstrip(".,") in date_words and any(
-            0 <= j < len(tokens) and tokens[j][:1].isdigit() for j in (i - 1, i + 1)
+        word = token.strip(_DATE_PUNCTUATION)
+        if word in date_words and any(
+            0 <= j < len(tokens) and tokens[j].lstrip(_DATE_PUNCTUATION)[:1].isdigit()
+            for j in (i - 1, i + 1)
         ):
-            masked[i] = "<date>"
+            masked[i] = token.replace(word, "<date>", 1)
     return masked
+
+
+@cache
+def _date_gate() -> frozenset[str]:
+    """Tokens that may start a date: a date word, bare or after an opening bracket."""
+    words = _settings().date_words
+    return words | {f"{bracket}{word}" for word in words for bracket in "(["}
 
 
 def normalize_text(text: str) -> str:
@@ -272,7 +282,7 @@ def normalize_text(text: str) -> str:
     if "protected]" in text:
         text = _OBFUSCATED_EMAIL.sub(" <email> ", text)
     tokens = text.split()
-    if not _settings().date_words.isdisjoint(tokens):
+    if not _date_gate().isdisjoint(tokens):
         tokens = _mask_dates(tokens)
     normalized = " ".join(map(_TOKENS.__getitem__, tokens))
     if "  " in normalized or normalized[:1] == " " or normalized[-1:] == " ":
