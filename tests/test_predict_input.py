@@ -26,7 +26,7 @@ def test_every_email_fixture_gets_its_recipients_status_and_category() -> None:
     checked = 0
     for name, want in EXPECTED.items():
         expected = [r for r in want.get("records", []) if "label" in r]
-        if not expected:
+        if not expected or "known_miss" in want:  # test_emails expects those misses
             continue
         got = by_file[name]
         assert [(r["recipient"], r["status"]) for r in got] == [
@@ -34,7 +34,7 @@ def test_every_email_fixture_gets_its_recipients_status_and_category() -> None:
         ], name
         assert [r["label"] for r in got] == [w["label"] for w in expected], name
         checked += len(expected)
-    assert checked >= 30
+    assert checked >= 150
 
 
 def test_csv_input_with_text_column_and_summary(tmp_path: Path) -> None:
