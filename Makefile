@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --editable '.[dev]'
+	$(BIN)/pip install --quiet --editable '.[dev,spark]'
 	touch $(INSTALLED)
 
 .PHONY: help install run test lint data data-check train evaluate bench notebook clean
@@ -15,7 +15,7 @@ $(INSTALLED): pyproject.toml
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-install: $(INSTALLED) ## Create .venv/ with bounce-ml (editable) and its dev tools
+install: $(INSTALLED) ## Create .venv/ with bounce-ml (editable), its dev tools and the Spark extra
 
 run: $(INSTALLED) ## Classify a few example bounces
 	$(BIN)/bounce-ml predict \

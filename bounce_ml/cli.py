@@ -41,6 +41,11 @@ feedback_app = typer.Typer(
     help="Labels you taught bounce-ml, kept in the feedback store.", no_args_is_help=True
 )
 app.add_typer(feedback_app, name="feedback")
+spark_app = typer.Typer(
+    help="Classify large files on Apache Spark (needs the extra bounce-ml[spark]).",
+    no_args_is_help=True,
+)
+app.add_typer(spark_app, name="spark")
 
 
 class OutputFormat(str, Enum):
@@ -48,6 +53,12 @@ class OutputFormat(str, Enum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+
+
+class SparkFormat(str, Enum):
+    parquet = "parquet"
+    csv = "csv"
+    jsonl = "jsonl"
 
 
 class SplitBy(str, Enum):
@@ -611,3 +622,55 @@ def feedback_import(
             f"{result.blank} rows without a label skipped; {store.path} now holds "
             f"{labeled} labeled rows, {queued} waiting for review"
         )
+
+
+@spark_app.command("predict")
+def spark_predict(
+    input_path: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Parquet, CSV, JSONL or .eml file, or a folder of them (a Spark input path).",
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder to write (Spark writes part files).")
+    ],
+    fmt: Annotated[
+        SparkFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = SparkFormat.parquet,
+    master: Annotated[str, typer.Option(help="Spark master URL.")] = "local[*]",
+    text_column: Annotated[
+        str, typer.Option(help="Column or field holding the bounce text (tables only).")
+    ] = "text",
+    lang: Annotated[Lang, typer.Option(help="Language of the action and advice.")] = Lang.en,
+    model: ModelOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace --output if it already exists.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+) -> None:
+    """Classify a large file or folder with Apache Spark and write the rows with predictions."""
+    with user_errors():
+        try:
+            from bounce_ml.spark import run, session
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] not in ("pyspark", "py4j", "pyarrow"):
+                raise
+            raise BounceMLError(
+                "Spark is not installed: pip install 'bounce-ml[spark]' (needs Java 17+)"
+            ) from None
+        run.check_output(output, overwrite=overwrite)  # before Spark takes seconds to start
+        with session.spark_job(master) as spark:
+            counts = run.predict(
+                spark,
+                input_path,
+                output,
+                fmt=fmt.value,
+                text_column=text_column,
+                model_dir=model,
+                lang=lang.value,
+                overwrite=overwrite,
+            )
+        if not quiet:
+            labels = ", ".join(f"{label} {n}" for label, n in counts.most_common())
+            _warn(f"{counts.total()} classified ({labels}); wrote {output}")

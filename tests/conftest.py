@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bounce_ml import config
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 @pytest.fixture
@@ -25,3 +30,14 @@ def small_data_dir(tmp_path: Path) -> Path:
             writer.writeheader()
             writer.writerows(rows)
     return data
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
+    """One real local Spark session (two cores) for the whole run; its log goes to a file."""
+    from bounce_ml.spark.session import local_session
+
+    log_file = tmp_path_factory.mktemp("spark") / "spark.log"
+    session = local_session("local[2]", log_file=log_file)
+    yield session
+    session.stop()

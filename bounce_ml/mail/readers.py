@@ -51,7 +51,14 @@ from bounce_ml.mail.emails import BrokenMessageError, parse_bounce
 from bounce_ml.mail.records import BounceRecord, ReadProblem
 from bounce_ml.mail.smtp import text_record
 
-__all__ = ["INPUT_FORMATS", "REPLACED_BYTES", "batched", "iter_records", "split_mbox"]
+__all__ = [
+    "INPUT_FORMATS",
+    "REPLACED_BYTES",
+    "batched",
+    "iter_records",
+    "message_items",
+    "split_mbox",
+]
 
 INPUT_FORMATS = ("eml", "mbox", "maildir", "folder", "csv", "jsonl", "text")
 # Bounds on what is held in memory at once. A longer line is cut (its row is reported).
@@ -328,6 +335,13 @@ def _read_message(stream: BinaryIO) -> tuple[bytes, bool]:
     """A message file's bytes, cut to `MAX_MESSAGE_BYTES`, and whether it was cut."""
     data = stream.read(MAX_MESSAGE_BYTES + 1)
     return data[:MAX_MESSAGE_BYTES], len(data) > MAX_MESSAGE_BYTES
+
+
+def message_items(data: bytes, source: str, index: int | None = None) -> list[_Item]:
+    """The records of one whole message held in memory (a Spark ``binaryFile`` row), or the
+    problem that stops it being read; a message over `MAX_MESSAGE_BYTES` is cut to that size."""
+    cut = len(data) > MAX_MESSAGE_BYTES
+    return _message_items(data[:MAX_MESSAGE_BYTES], source, index, cut=cut)
 
 
 def _message_items(data: bytes, source: str, index: int | None, *, cut: bool) -> list[_Item]:
