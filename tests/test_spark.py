@@ -16,7 +16,7 @@ from bounce_ml import BounceMLError, Classifier, classify, config
 from bounce_ml.corpus.files import load_corpus
 from bounce_ml.mail.readers import iter_records
 from bounce_ml.mail.records import BounceRecord
-from bounce_ml.predict.artifacts import METADATA_FILE, SCORER_FILE
+from bounce_ml.predict.artifacts import METADATA_FILE, MODEL_FILES, SCORER_FILE
 from bounce_ml.predict.batch import BatchRun, record_row
 from bounce_ml.predict.classifier import MAX_TEXT_CHARS
 from bounce_ml.spark import classify_dataframe, parse_emails_dataframe
@@ -115,7 +115,7 @@ def test_email_records_have_the_fields_of_predict_input(spark: SparkSession) -> 
 def test_the_model_travels_with_the_job(spark: SparkSession, tmp_path: Path) -> None:
     model = tmp_path / "model"
     model.mkdir()
-    for name in (METADATA_FILE, SCORER_FILE):
+    for name in MODEL_FILES:
         shutil.copy(config.MODELS_DIR / name, model / name)
     texts = ["452 4.2.2 Mailbox over quota", "邮箱空间已满"]
     classified = classify_dataframe(_texts_frame(spark, texts), model_dir=model)
@@ -127,7 +127,8 @@ def test_the_model_travels_with_the_job(spark: SparkSession, tmp_path: Path) -> 
 def test_a_tampered_model_fails_the_job_with_our_error(spark: SparkSession, tmp_path: Path) -> None:
     model = tmp_path / "tampered"
     model.mkdir()
-    shutil.copy(config.MODELS_DIR / METADATA_FILE, model / METADATA_FILE)
+    for name in MODEL_FILES:
+        shutil.copy(config.MODELS_DIR / name, model / name)
     scorer = bytearray((config.MODELS_DIR / SCORER_FILE).read_bytes())
     scorer[len(scorer) // 2] ^= 0xFF
     (model / SCORER_FILE).write_bytes(bytes(scorer))

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bounce_ml import classify, config
-from bounce_ml.predict.artifacts import METADATA_FILE, SCORER_FILE
+from bounce_ml.predict.artifacts import METADATA_FILE, MODEL_FILES, SCORER_FILE
 
 EMAILS = Path(__file__).parent / "fixtures" / "emails"
 BOUNCE_ML = str(Path(sys.executable).parent / "bounce-ml")
@@ -77,7 +77,8 @@ def test_csv_in_csv_out_keeps_columns_and_quoting(tmp_path: Path) -> None:
 def test_a_tampered_model_is_one_line_on_stderr(tmp_path: Path) -> None:
     model = tmp_path / "model"
     model.mkdir()
-    shutil.copy(config.MODELS_DIR / METADATA_FILE, model / METADATA_FILE)
+    for name in MODEL_FILES:
+        shutil.copy(config.MODELS_DIR / name, model / name)
     scorer = bytearray((config.MODELS_DIR / SCORER_FILE).read_bytes())
     scorer[-100] ^= 0x01
     (model / SCORER_FILE).write_bytes(bytes(scorer))

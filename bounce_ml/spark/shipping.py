@@ -1,7 +1,7 @@
 """Ship a model directory to the executors with the job, and find it there.
 
-The driver packs the files prediction reads (``metadata.json`` and ``scorer.npz``; the
-scikit-learn pipeline stays home) into a zip archive and registers it with
+The driver packs ``metadata.json`` and every file it lists (their hashes are all checked
+when a model is loaded) into a zip archive and registers it with
 ``SparkContext.addArchive``. Spark copies it to every executor and unpacks it in the
 executor's ``SparkFiles`` folder. The executor then loads it with the same
 `bounce_ml.predict.artifacts.load_model` as the command line, so the SHA-256 of every file
@@ -25,9 +25,7 @@ from pyspark.sql import SparkSession
 
 from bounce_ml import config
 from bounce_ml.errors import BounceMLError
-from bounce_ml.predict.artifacts import METADATA_FILE, SCORER_FILE, read_metadata, sha256_file
-
-SHIPPED_FILES = (METADATA_FILE, SCORER_FILE)
+from bounce_ml.predict.artifacts import METADATA_FILE, read_metadata, sha256_file
 
 
 @dataclass(frozen=True)
@@ -48,9 +46,10 @@ def ship_model(spark: SparkSession, model_dir: Path | None = None) -> ShippedMod
     is free and two different models never share a name.
     """
     directory = model_dir or config.MODELS_DIR
-    read_metadata(directory)  # no model there: say so now, not in a failed task
+    metadata = read_metadata(directory)  # no model there: say so now, not in a failed task
+    names = [METADATA_FILE, *sorted(metadata["files"])]
     digest = hashlib.sha256()
-    for name in SHIPPED_FILES:
+    for name in names:
         path = directory / name
         if not path.is_file():
             raise BounceMLError(f"{path}: model file missing")
@@ -58,17 +57,17 @@ def ship_model(spark: SparkSession, model_dir: Path | None = None) -> ShippedMod
     archive_name = f"bounce-ml-model-{digest.hexdigest()[:16]}.zip"
     archive = _staging_dir() / archive_name
     if not archive.exists():
-        _write_archive(directory, archive)
+        _write_archive(directory, names, archive)
     context = spark.sparkContext
     if not any(Path(registered).name == archive_name for registered in context.listArchives):
         context.addArchive(str(archive))
     return ShippedModel(archive_name)
 
 
-def _write_archive(directory: Path, archive: Path) -> None:
+def _write_archive(directory: Path, names: list[str], archive: Path) -> None:
     partial = archive.with_suffix(".partial")
     with zipfile.ZipFile(partial, "w") as bundle:  # stored, not deflated: numbers compress badly
-        for name in SHIPPED_FILES:
+        for name in names:
             bundle.write(directory / name, arcname=name)
     partial.replace(archive)
 
