@@ -15,10 +15,10 @@ from pyspark.sql import SparkSession
 from bounce_ml import BounceMLError, Classifier, classify, config
 from bounce_ml.corpus.files import load_corpus
 from bounce_ml.mail.readers import iter_records
-from bounce_ml.mail.records import BounceRecord
+from bounce_ml.mail.records import MAX_TEXT_CHARS, BounceRecord
 from bounce_ml.predict.artifacts import METADATA_FILE, MODEL_FILES, SCORER_FILE
-from bounce_ml.predict.batch import BatchRun, record_row
-from bounce_ml.predict.classifier import MAX_TEXT_CHARS
+from bounce_ml.predict.batch import BatchRun
+from bounce_ml.predict.output import result_row
 from bounce_ml.spark import classify_dataframe, parse_emails_dataframe
 from bounce_ml.spark.schema import PREDICTION_COLUMNS
 from bounce_ml.spark.session import SPARK_ERRORS, job_error
@@ -65,7 +65,7 @@ def test_null_empty_and_huge_texts_get_what_the_command_line_gives(spark: SparkS
     rows = classify_dataframe(_texts_frame(spark, [None, "", huge])).orderBy("id").collect()
     wanted = [{name: row[name] for name in PREDICTION_COLUMNS} for row in (cli[0], *cli)]
     assert _predictions(rows) == wanted
-    assert rows[0].note == "empty text" and "truncated" in rows[2].note
+    assert rows[0].note == "empty text" and rows[2].truncated and not rows[1].truncated
     assert rows[2].text == huge  # the input column itself is never cut
 
 
@@ -79,22 +79,21 @@ def test_emails_give_the_records_and_labels_of_predict_input(spark: SparkSession
     problems: list[str] = []
     run = BatchRun(Classifier(), report=problems.append)
     expected: dict[str, list[dict]] = {}
-    for row in run.predict(run.read(str(EMAILS), text_column="text", text_field="text")):
-        expected.setdefault(Path(row["source"]).name, []).append(row)
+    for record, prediction in run.predict(
+        run.read(str(EMAILS), text_column="text", text_field="text")
+    ):
+        row = result_row(record, prediction)
+        expected.setdefault(Path(record.source).name, []).append(row)
     assert len(expected) >= 30 and problems  # binary_junk.eml is not a message
 
     assert sorted(by_file) == sorted(path.name for path in EMAILS.glob("*.eml"))
     for name, want in expected.items():
-        got = [
-            {key: row[key] for key in want[0] if key not in ("source", "index")}
-            for row in by_file[name]
-        ]
-        assert got == [
-            {k: v for k, v in row.items() if k not in ("source", "index")} for row in want
-        ], name
+        columns = [key for key in want[0] if key not in ("source", "index")]
+        got = [{key: row[key] for key in columns} for row in by_file[name]]
+        assert got == [{key: row[key] for key in columns} for row in want], name
     # What the command line reports and skips is kept as a row saying why, not lost.
     (junk,) = by_file["binary_junk.eml"]
-    assert junk["label"] == "unknown" and junk["recipient"] is None
+    assert (junk["kind"], junk["label"], junk["recipient"]) == ("not_bounce", "unknown", None)
     assert junk["note"].startswith("unreadable: no header fields: not an email message")
     assert any(
         "binary_junk.eml" in problem and "no header fields" in problem for problem in problems
@@ -109,7 +108,22 @@ def test_email_records_have_the_fields_of_predict_input(spark: SparkSession) -> 
     assert len(rows) == len(records) == 2
     for row, record in zip(rows, records, strict=True):
         assert row["source"].endswith(str(path))
-        assert {**row, "source": str(path)} == record_row(record)
+        assert {**row, "source": str(path)} == record.to_dict()
+
+
+def test_a_status_column_is_used_where_the_text_has_no_code(spark: SparkSession) -> None:
+    texts = ["Delivery failed", "Message rejected"]
+    frame = spark.createDataFrame(
+        [(0, texts[0], "5.2.2"), (1, texts[1], None)], "id long, text string, dsn string"
+    )
+    rows = classify_dataframe(frame, status_col="dsn").orderBy("id").collect()
+    records = [BounceRecord(text=texts[0], status="5.2.2"), BounceRecord(text=texts[1])]
+    wanted = [
+        {k: v for k, v in p.to_dict().items() if k != "text"}
+        for p in Classifier().predict_records(records)
+    ]
+    assert _predictions(rows) == wanted
+    assert rows[0].label != classify(texts[0]).label  # the status changed the answer
 
 
 def test_the_model_travels_with_the_job(spark: SparkSession, tmp_path: Path) -> None:
@@ -149,6 +163,8 @@ def test_mistakes_are_refused_before_the_job_runs(spark: SparkSession, tmp_path:
         classify_dataframe(frame, "body")
     with pytest.raises(BounceMLError, match="column 'id' is bigint"):
         classify_dataframe(frame, "id")
+    with pytest.raises(BounceMLError, match="no column 'dsn'"):
+        classify_dataframe(frame, status_col="dsn")
     with pytest.raises(BounceMLError, match="column 'label' would be overwritten"):
         classify_dataframe(frame.withColumnRenamed("id", "label"))
     with pytest.raises(BounceMLError, match="unknown language 'fr'"):
