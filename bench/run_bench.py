@@ -266,6 +266,20 @@ def _table(results: dict) -> list[tuple[str, str, str]]:
                     "<= 15 s",
                 )
             )
+    if "spark" in results:
+        spark = results["spark"]
+        rows += [
+            (
+                f"Spark {spark['master']}, Parquet to Parquet ({spark['rows']:,} rows, en + zh)",
+                f"{spark['spark_rows_per_s']:,.0f} rows/s, peak {spark['spark_peak_mb']:,.0f} MB",
+                f"JVM start {spark['spark_start_s']:.0f} s not counted",
+            ),
+            (
+                "`bounce-ml predict --input` JSONL, the same rows",
+                f"{spark['cli_rows_per_s']:,.0f} rows/s, peak {spark['cli_peak_mb']:,.0f} MB",
+                "one process",
+            ),
+        ]
     return rows
 
 
@@ -282,6 +296,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--skip-training", action="store_true", help="do not time `bounce-ml train`"
+    )
+    parser.add_argument(
+        "--spark-rows",
+        type=int,
+        default=100_000,
+        help="rows for the Spark run (0 skips it; the README quotes 1,000,000)",
     )
     args = parser.parse_args()
     if args.child:
@@ -326,6 +346,10 @@ def main() -> None:
     results["model_mb"] = model_sizes()
     if not args.skip_training:
         results["training"] = measure_training()
+    if args.spark_rows:
+        from spark_bench import measure_spark
+
+        results["spark"] = measure_spark(args.spark_rows, seed=0)
     results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     Path(args.output).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
