@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --editable '.[dev,spark]'
+	$(BIN)/pip install --quiet --editable '.[dev,spark,serve]'
 	touch $(INSTALLED)
 
 .PHONY: help install run test lint data data-check train evaluate bench notebook clean

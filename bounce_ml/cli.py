@@ -515,6 +515,53 @@ def model_rollback(
     typer.echo(f"restored {restored} in {model_dir}{kept}")
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Address to bind (default 127.0.0.1: this machine only)."),
+    ] = None,
+    port: Annotated[int, typer.Option(help="TCP port.", min=0, max=65535)] = 8080,
+    model: ModelOption = None,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes; each loads the model once.", min=1)
+    ] = 1,
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the API key clients must send as 'Authorization: Bearer KEY' "
+            "(or set BOUNCE_ML_API_KEY).",
+            dir_okay=False,
+        ),
+    ] = None,
+    max_body_bytes: Annotated[
+        int | None, typer.Option(help="Largest request body (default 5 MiB).", min=1)
+    ] = None,
+    max_batch: Annotated[
+        int | None,
+        typer.Option(help="Most texts or messages in one request (default 1000).", min=1),
+    ] = None,
+) -> None:
+    """Serve the HTTP API and the review page (needs the serve extra: bounce-ml[serve])."""
+    with user_errors():
+        try:
+            from bounce_ml.serve.runner import serve as run_service
+        except ImportError as exc:
+            raise BounceMLError(
+                f"the service needs the serve extra ({exc.name} is missing): "
+                "pip install 'bounce-ml[serve]'"
+            ) from None
+        run_service(
+            host=host,
+            port=port,
+            workers=workers,
+            model_dir=model,
+            api_key_file=api_key_file,
+            max_body_bytes=max_body_bytes,
+            max_batch=max_batch,
+        )
+
+
 @data_app.command("check")
 def data_check(
     data_dir: DataDirOption = config.DATA_DIR,

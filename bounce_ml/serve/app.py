@@ -1,0 +1,267 @@
+"""The FastAPI application: routes, the model's lifespan, authentication and the page.
+
+Classification runs on the event loop thread itself: it is CPU work that holds
+the GIL either way, and one thread means a Classifier (whose cache is a plain
+dict) is never used by two requests at once. Loading a model for a reload runs
+in a worker thread, so requests go on being served meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import secrets
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterable
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+
+from bounce_ml.errors import BounceMLError
+from bounce_ml.mail.emails import BrokenMessageError, parse_bounce
+from bounce_ml.predict.batch import BatchRun, record_row
+from bounce_ml.serve import errors, schemas
+from bounce_ml.serve.middleware import AccessLog, BodyLimit
+from bounce_ml.serve.models import ModelSlot, ServedModel
+from bounce_ml.serve.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.Error} for code in (400, 401, 403, 413, 422)
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service; without ``settings`` they are read from the environment (for workers)."""
+    settings = settings or Settings.from_env()
+    slot = ModelSlot(settings.model_dir)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(slot.reload)
+        _reload_on_sighup(slot)
+        yield
+
+    app = FastAPI(
+        title="bounce-ml",
+        summary="Say what went wrong with a bounced email, how sure, and what to do.",
+        version="1",
+        lifespan=lifespan,
+        responses=_ERRORS,
+    )
+    errors.install(app)
+    app.state.settings = settings
+    app.state.slot = slot
+
+    def check_batch(field: str, count: int) -> None:
+        if count > settings.max_batch:
+            raise HTTPException(413, f"{field}: {count} items, the limit is {settings.max_batch}")
+        if count == 0:
+            raise HTTPException(422, f"{field}: give at least one item")
+
+    @app.post("/v1/classify", dependencies=SECURED, tags=["classify"])
+    async def classify(body: schemas.ClassifyRequest, model: Model) -> schemas.Results:
+        """Classify bounce texts (or records with their status fields), in order.
+
+        Each result has the same fields as `bounce-ml predict -f json`.
+        """
+        if body.records is not None:
+            check_batch("records", len(body.records))
+            rows = [{"text": record.text} for record in body.records]
+        else:
+            texts = body.texts or []
+            check_batch("texts", len(texts))
+            rows = [{"text": text} for text in texts]
+        return schemas.Results.model_validate({"results": _predict(model, rows, body.lang)})
+
+    @app.post(
+        "/v1/emails",
+        dependencies=SECURED,
+        tags=["classify"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "message/rfc822": {"schema": {"type": "string", "format": "binary"}},
+                    "application/json": {"schema": schemas.EmailsRequest.model_json_schema()},
+                },
+            }
+        },
+    )
+    async def emails(
+        request: Request, model: Model, lang: schemas.Lang = "en"
+    ) -> schemas.EmailResults:
+        """Classify bounce messages: one result per failed recipient, as `predict --input`.
+
+        Send one raw message as `message/rfc822`, or JSON `{"messages": [base64, ...]}`.
+        """
+        body = await request.body()
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind == "application/json":
+            try:
+                parsed = schemas.EmailsRequest.model_validate_json(body)
+            except ValidationError as exc:
+                status, message = errors.one_line(
+                    [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+                )
+                raise HTTPException(status, message) from None
+            check_batch("messages", len(parsed.messages))
+            raw = [_base64(text, f"messages[{i}]") for i, text in enumerate(parsed.messages)]
+            lang = parsed.lang
+        elif kind in ("message/rfc822", "application/octet-stream", "text/plain"):
+            raw = [body]
+        else:
+            raise HTTPException(415, "content-type: send message/rfc822 or application/json")
+        rows = [
+            record_row(record)
+            for i, message in enumerate(raw)
+            for record in _bounce_records(message, i, many=kind == "application/json")
+        ]
+        return schemas.EmailResults.model_validate({"results": _predict(model, rows, lang)})
+
+    @app.get("/v1/labels", dependencies=SECURED, tags=["model"])
+    async def labels() -> schemas.Labels:
+        """The bounce categories with their code, names, severity and action."""
+        return schemas.Labels(
+            labels=[
+                schemas.LabelInfo(
+                    label=label.id,
+                    code=label.code,
+                    name_en=label.name_en,
+                    name_zh=label.name_zh,
+                    severity=label.severity,
+                    retry=label.retry,
+                    action_en=label.action,
+                    action_zh=label.action_zh,
+                )
+                for label in slot.taxonomy.labels.values()
+            ]
+        )
+
+    @app.get("/v1/model", dependencies=SECURED, tags=["model"])
+    async def model_info(model: Model) -> schemas.ModelInfo:
+        """The served model: label set, data hash, creation time, cross-validation metrics."""
+        return schemas.ModelInfo.model_validate(model.describe())
+
+    @app.post("/v1/model/reload", dependencies=SECURED, tags=["model"])
+    async def reload(request: Request) -> schemas.ModelInfo:
+        """Load the model directory again and swap it in; a bad model is refused (409) and
+        the old one keeps serving. Requests in flight finish on the old model.
+
+        Without an API key this is allowed from the loopback interface only.
+        """
+        if settings.api_key is None and not _is_loopback(request):
+            raise HTTPException(403, "reload: allowed from loopback only when no API key is set")
+        try:
+            fresh = await run_in_threadpool(slot.reload)
+        except BounceMLError as exc:
+            message = f"model not reloaded, still serving the old one: {exc}"
+            raise HTTPException(409, message) from None
+        return schemas.ModelInfo.model_validate(fresh.describe())
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> schemas.Status:
+        """The process is up."""
+        return schemas.Status(status="ok")
+
+    @app.get("/readyz", tags=["health"], responses={503: {"model": schemas.Error}})
+    async def readyz(model: Model) -> schemas.Status:
+        """A model is loaded and requests are being classified."""
+        return schemas.Status(status="ready")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)  # added last: outermost, so it times everything
+    return app
+
+
+def served(request: Request) -> ServedModel:
+    """The model being served (a dependency: taken once, kept for the whole request)."""
+    model = request.app.state.slot.current
+    if model is None:
+        raise HTTPException(503, "the model is still loading")
+    return model
+
+
+def authorised(request: Request) -> None:
+    """Refuse a request without the right bearer token, when the service has an API key."""
+    key: str | None = request.app.state.settings.api_key
+    if key is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    # compare_digest takes as long whatever the key's first wrong byte: no timing leak
+    matches = secrets.compare_digest(given.strip().encode(), key.encode())
+    if scheme.lower() != "bearer" or not matches:
+        raise HTTPException(
+            401,
+            "missing or wrong API key (send 'Authorization: Bearer <key>')",
+            {"WWW-Authenticate": "Bearer"},
+        )
+
+
+Model = Annotated[ServedModel, Depends(served)]
+SECURED = [Depends(authorised)]
+
+
+def _predict(model: ServedModel, rows: Iterable[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    run = BatchRun(model.classifiers[lang], report=lambda message: None)  # notes say it all
+    return list(run.predict(rows))
+
+
+def _base64(text: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise HTTPException(422, f"{field}: not valid base64") from None
+
+
+def _bounce_records(message: bytes, index: int, *, many: bool) -> list[Any]:
+    where = f"messages[{index}]" if many else "body"
+    try:
+        return parse_bounce(message, source=where, index=index if many else None)
+    except BrokenMessageError as exc:
+        raise HTTPException(422, f"{where}: {exc}") from None
+
+
+def _is_loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _reload_on_sighup(slot: ModelSlot) -> None:
+    """SIGHUP reloads the model like POST /v1/model/reload (main thread only: a server run
+    in a thread, as in tests, has no signals)."""
+    loop = asyncio.get_running_loop()
+
+    async def reload() -> None:
+        try:
+            await run_in_threadpool(slot.reload)
+            print("bounce-ml: SIGHUP: model reloaded", file=sys.stderr, flush=True)
+        except BounceMLError as exc:
+            print(f"bounce-ml: SIGHUP: model not reloaded: {exc}", file=sys.stderr, flush=True)
+
+    running: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
+
+    def start_reload() -> None:
+        task = loop.create_task(reload())
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
+        loop.add_signal_handler(signal.SIGHUP, start_reload)

@@ -1,0 +1,119 @@
+"""Request and response bodies of the HTTP API (Pydantic models; they make the OpenAPI spec)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Lang = Literal["en", "zh"]
+
+
+class Record(BaseModel):
+    """One bounce with what the sending side knows besides its text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The SMTP reply or diagnostic text.")
+    status: str | None = Field(None, description="Enhanced status code, e.g. 5.1.1.")
+    reply_code: int | None = Field(None, ge=200, le=599, description="SMTP reply code, e.g. 550.")
+    smtp_command: str | None = Field(None, description="The SMTP command answered, e.g. RCPT.")
+
+
+class ClassifyRequest(BaseModel):
+    """Either ``texts`` or ``records``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[str] | None = Field(None, description="Bounce texts, classified in order.")
+    records: list[Record] | None = Field(None, description="Bounces with their status fields.")
+    lang: Lang = Field("en", description="Language of the action and advice.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ClassifyRequest:
+        if (self.texts is None) == (self.records is None):
+            raise ValueError("give either 'texts' or 'records'")
+        return self
+
+
+class EmailsRequest(BaseModel):
+    """Bounce messages, each a base64-encoded RFC 5322 message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[str] = Field(description="Base64 of each raw message.")
+    lang: Lang = "en"
+
+
+class Result(BaseModel):
+    """The same fields as ``bounce-ml predict -f json``."""
+
+    text: str
+    label: str
+    name_en: str
+    name_zh: str
+    confidence: float
+    severity: str
+    retry: bool
+    action: str
+    advice: str
+    decided_by: str
+    rule_id: str | None
+    evidence: str
+    note: str | None
+
+
+class EmailResult(Result):
+    """One failed recipient of a message, as ``bounce-ml predict --input``."""
+
+    source: str
+    index: int | None
+    recipient: str | None
+    status: str | None
+    dsn_action: str | None
+    remote_mta: str | None
+
+
+class Results(BaseModel):
+    results: list[Result]
+
+
+class EmailResults(BaseModel):
+    results: list[EmailResult]
+
+
+class LabelInfo(BaseModel):
+    label: str
+    code: str
+    name_en: str
+    name_zh: str
+    severity: str
+    retry: bool
+    action_en: str
+    action_zh: str
+
+
+class Labels(BaseModel):
+    labels: list[LabelInfo]
+
+
+class ModelInfo(BaseModel):
+    model_dir: str
+    loaded_at: str
+    created: str | None
+    data_hash: str | None
+    labels: list[str] | None
+    rows: int | None
+    threshold: float | None
+    features: int | None
+    metrics_cv: dict[str, object] | None
+
+
+class Status(BaseModel):
+    status: str
+
+
+class Error(BaseModel):
+    """Every 4xx and 5xx answer: one line saying what was wrong and where."""
+
+    error: str
