@@ -10,7 +10,7 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pip install --quiet --editable '.[dev,spark,serve]'
 	touch $(INSTALLED)
 
-.PHONY: help install run test lint data data-check train evaluate bench notebook clean
+.PHONY: help install run test lint data data-check train evaluate bench notebook screenshot clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ bench: $(INSTALLED) ## Throughput, cold start, memory, model size, training time
 
 notebook: $(INSTALLED) ## Execute notebooks/1.0-tour.ipynb headless into reports/
 	$(BIN)/python notebooks/execute.py notebooks/1.0-tour.ipynb --output reports/1.0-tour.ipynb
+
+screenshot: $(INSTALLED) ## Retake docs/review-page.png (the review page in headless chromium)
+	BOUNCE_ML_SCREENSHOT=docs/review-page.png $(BIN)/pytest -q tests/test_review_page.py -k screenshot
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

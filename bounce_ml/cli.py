@@ -541,6 +541,7 @@ def serve(
         int | None,
         typer.Option(help="Most texts or messages in one request (default 1000).", min=1),
     ] = None,
+    feedback: FeedbackOption = None,
 ) -> None:
     """Serve the HTTP API and the review page (needs the serve extra: bounce-ml[serve])."""
     with user_errors():
@@ -557,6 +558,7 @@ def serve(
             workers=workers,
             model_dir=model,
             api_key_file=api_key_file,
+            feedback=feedback,
             max_body_bytes=max_body_bytes,
             max_batch=max_batch,
         )

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,10 +27,13 @@ def free_port() -> int:
 class LiveServer:
     """A started server: its base URL, an HTTP client, and what it wrote on stderr."""
 
-    def __init__(self, process: subprocess.Popen[str], url: str, stderr_path: Path) -> None:
+    def __init__(
+        self, process: subprocess.Popen[str], url: str, stderr_path: Path, feedback_path: Path
+    ) -> None:
         self.process = process
         self.url = url
         self.stderr_path = stderr_path
+        self.feedback_path = feedback_path
         self.client = httpx.Client(base_url=url, timeout=30)
 
     def stderr(self) -> str:
@@ -62,6 +65,7 @@ def live_server(
         "BOUNCE_ML_FEEDBACK": str(tmp_path / "feedback.sqlite3"),
         **(env or {}),
     }
+    feedback_path = Path(environment["BOUNCE_ML_FEEDBACK"])
     with open(stderr_path, "w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
             [BOUNCE_ML, "serve", "--port", str(port), *args],
@@ -70,7 +74,7 @@ def live_server(
             env=environment,
             text=True,
         )
-    server = LiveServer(process, f"http://127.0.0.1:{port}", stderr_path)
+    server = LiveServer(process, f"http://127.0.0.1:{port}", stderr_path, feedback_path)
     try:
         _wait_until_ready(server)
         yield server
@@ -90,3 +94,13 @@ def _wait_until_ready(server: LiveServer) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"bounce-ml serve not ready in {START_TIMEOUT_S} s:\n{server.stderr()}")
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    """Poll ``condition`` until it holds (the service writes the review queue in the
+    background)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

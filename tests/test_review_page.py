@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser import CHROMIUM, chromium
-from live_server import LiveServer, live_server
+from live_server import LiveServer, live_server, wait_for
 from playwright.sync_api import Page
 
 from bounce_ml import Classifier
+from bounce_ml.feedback.store import FeedbackStore
 
 pytestmark = [
     pytest.mark.slow,
@@ -19,6 +21,7 @@ pytestmark = [
     ),
 ]
 EMAILS = Path(__file__).parent / "fixtures" / "emails"
+UNSURE = "Delivery to <ann@example.org> stopped: the frobnicator declined it"
 UU = (
     "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in virtual mailbox table"
 )
@@ -80,3 +83,64 @@ def test_the_page_speaks_chinese(server: LiveServer, url: str, locale: str) -> N
         page.wait_for_selector(".result")
         action = Classifier(lang="zh").predict([MF])[0].action
         assert page.locator(".result .action").inner_text() == action
+
+
+def _labeled(server: LiveServer) -> set[tuple[str, str]]:
+    with FeedbackStore(server.feedback_path) as store:
+        return {(row.text, row.label) for row in store.labeled_rows()}
+
+
+def test_correcting_a_label_stores_it_in_the_feedback_store(server: LiveServer) -> None:
+    with chromium() as browser:
+        page = _open(browser.new_page(), server.url)
+        page.fill("#texts", MF)
+        page.click("#classify-button")
+        card = page.locator(".result").first
+        card.locator(".correct").select_option("rate_limited")
+        page.wait_for_selector(".result[data-saved=rate_limited]")
+        assert "rate_limited" in card.locator(".saved").inner_text()
+    assert (MF, "rate_limited") in _labeled(server)
+
+
+def test_one_click_in_the_review_queue_labels_the_wording(server: LiveServer) -> None:
+    server.client.post("/v1/classify", json={"texts": [UNSURE]})
+    with chromium() as browser:
+        page = _open(browser.new_page(), server.url)
+        wait_for(lambda: _reload_until_queued(page), "the unsure text in the review queue")
+        group = page.locator("#queue li", has_text=UNSURE)
+        label = group.locator("button").first.get_attribute("data-label")
+        assert label
+        group.locator("button").first.click()
+        page.wait_for_selector("#queue li.done")
+    assert (UNSURE, label) in _labeled(server)
+
+
+def _reload_until_queued(page: Page) -> bool:
+    page.click("#review-refresh")
+    page.wait_for_timeout(200)
+    return page.locator("#queue li", has_text=UNSURE).count() == 1
+
+
+def test_screenshot_of_the_page(server: LiveServer, tmp_path: Path) -> None:
+    """The README's picture: `make screenshot` sets BOUNCE_ML_SCREENSHOT to docs/review-page.png."""
+    target = Path(os.environ.get("BOUNCE_ML_SCREENSHOT") or tmp_path / "review-page.png")
+    queued = [
+        "Delivery to <ann@example.org> stopped: the frobnicator declined it",
+        "Delivery to <lee@example.com> stopped: the frobnicator declined it",
+        "Delivery to <kim@example.net> stopped: the frobnicator declined it",
+        "mail for <cy@example.com> could not be handed over to gateway 7",
+        "收件人 wang@example.cn 的邮件处理异常，请联系管理员",
+    ]
+    server.client.post("/v1/classify", json={"texts": queued})
+    wait_for(lambda: len(server.client.get("/v1/review").json()["groups"]) >= 3, "the queue")
+    with chromium() as browser:
+        page = _open(browser.new_page(), server.url)
+        page.fill(
+            "#texts",
+            "\n".join([UU, "你发送到 li.na@163.com 的邮件由于以下原因被退回：收件人邮箱已满", MF]),
+        )
+        page.click("#classify-button")
+        page.wait_for_selector(".result >> nth=2")
+        page.wait_for_selector("#queue li >> nth=2")
+        page.screenshot(path=str(target), full_page=True)
+    assert target.read_bytes().startswith(b"\x89PNG") and target.stat().st_size > 20_000

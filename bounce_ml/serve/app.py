@@ -12,29 +12,37 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import dataclasses
 import secrets
 import signal
+import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 from bounce_ml.errors import BounceMLError
+from bounce_ml.feedback.review import candidate, needs_review
+from bounce_ml.feedback.store import FeedbackStore
 from bounce_ml.mail.emails import BrokenMessageError, parse_bounce
-from bounce_ml.predict.batch import BatchRun, record_row
+from bounce_ml.predict.batch import output_row, record_row
+from bounce_ml.predict.classifier import Classifier
 from bounce_ml.serve import errors, schemas
+from bounce_ml.serve.feedback import ReviewRecorder
 from bounce_ml.serve.middleware import AccessLog, BodyLimit
 from bounce_ml.serve.models import ModelSlot, ServedModel
 from bounce_ml.serve.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+FEEDBACK_ORIGIN = "web"  # the feedback store's origin of labels given through the service
+T = TypeVar("T")
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": schemas.Error} for code in (400, 401, 403, 413, 422)
 }
@@ -44,12 +52,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The service; without ``settings`` they are read from the environment (for workers)."""
     settings = settings or Settings.from_env()
     slot = ModelSlot(settings.model_dir)
+    recorder = ReviewRecorder(settings.feedback_path)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(slot.reload)
+        await run_in_threadpool(lambda: FeedbackStore(settings.feedback_path).close())
+        recorder.start()
         _reload_on_sighup(slot)
         yield
+        await run_in_threadpool(recorder.stop)
 
     app = FastAPI(
         title="bounce-ml",
@@ -76,12 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """
         if body.records is not None:
             check_batch("records", len(body.records))
-            rows = [{"text": record.text} for record in body.records]
+            rows = [_record_row(record) for record in body.records]
         else:
             texts = body.texts or []
             check_batch("texts", len(texts))
             rows = [{"text": text} for text in texts]
-        return schemas.Results.model_validate({"results": _predict(model, rows, body.lang)})
+        results = _classified(model.classifiers[body.lang], rows, recorder)
+        return schemas.Results.model_validate({"results": results})
 
     @app.post(
         "/v1/emails",
@@ -126,7 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for i, message in enumerate(raw)
             for record in _bounce_records(message, i, many=kind == "application/json")
         ]
-        return schemas.EmailResults.model_validate({"results": _predict(model, rows, lang)})
+        results = _classified(model.classifiers[lang], rows, recorder)
+        return schemas.EmailResults.model_validate({"results": results})
 
     @app.get("/v1/labels", dependencies=SECURED, tags=["model"])
     async def labels() -> schemas.Labels:
@@ -167,6 +181,51 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             message = f"model not reloaded, still serving the old one: {exc}"
             raise HTTPException(409, message) from None
         return schemas.ModelInfo.model_validate(fresh.describe())
+
+    @app.get("/v1/review", dependencies=SECURED, tags=["feedback"])
+    async def review_queue(
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> schemas.ReviewQueue:
+        """Bounces waiting for a person's label, grouped by normalised wording, most
+        frequent first: the predictions that were unknown or unsure."""
+        groups = await run_in_threadpool(
+            _with_store, settings.feedback_path, lambda store: store.review_queue(limit)
+        )
+        return schemas.ReviewQueue.model_validate(
+            {"groups": [dataclasses.asdict(group) for group in groups]}
+        )
+
+    @app.post("/v1/feedback", dependencies=SECURED, tags=["feedback"])
+    async def add_label(body: schemas.LabelRequest) -> schemas.Stored:
+        """Store a person's label for a text (a confirmation or a correction); queued
+        bounces of the same wording get it too. `bounce-ml train --feedback` learns it."""
+        row_id = await run_in_threadpool(
+            _with_store,
+            settings.feedback_path,
+            lambda store: store.add_label(
+                body.text,
+                body.label,
+                status=body.status,
+                reply_code=body.reply_code,
+                origin=FEEDBACK_ORIGIN,
+                author=body.author,
+                predicted_label=body.predicted_label,
+                predicted_confidence=body.predicted_confidence,
+            ),
+        )
+        return schemas.Stored(id=row_id)
+
+    @app.post("/v1/review/resolve", dependencies=SECURED, tags=["feedback"])
+    async def resolve(body: schemas.ResolveRequest) -> schemas.Resolved:
+        """Label every queued bounce of one wording (a review group's key)."""
+        labeled = await run_in_threadpool(
+            _with_store,
+            settings.feedback_path,
+            lambda store: store.resolve(
+                body.key, body.label, origin=FEEDBACK_ORIGIN, author=body.author
+            ),
+        )
+        return schemas.Resolved(labeled=labeled)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> schemas.Status:
@@ -216,9 +275,30 @@ Model = Annotated[ServedModel, Depends(served)]
 SECURED = [Depends(authorised)]
 
 
-def _predict(model: ServedModel, rows: Iterable[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    run = BatchRun(model.classifiers[lang], report=lambda message: None)  # notes say it all
-    return list(run.predict(rows))
+def _classified(
+    classifier: Classifier, rows: list[dict[str, Any]], recorder: ReviewRecorder
+) -> list[dict[str, Any]]:
+    """Rows with their predictions; the unsure ones are queued for review."""
+    predictions = classifier.predict([row["text"] for row in rows])
+    pairs = list(zip(rows, predictions, strict=True))
+    recorder.submit([candidate(row, p) for row, p in pairs if needs_review(p)])
+    return [output_row(row, prediction) for row, prediction in pairs]
+
+
+def _record_row(record: schemas.Record) -> dict[str, Any]:
+    code = record.status or (str(record.reply_code) if record.reply_code else None)
+    return {"text": record.text, "status": code}
+
+
+def _with_store(path: Path, action: Callable[[FeedbackStore], T]) -> T:
+    """Run ``action`` on a connection to the feedback store opened for this call only."""
+    try:
+        with FeedbackStore(path) as store:
+            return action(store)
+    except BounceMLError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except sqlite3.OperationalError as exc:  # locked for longer than the store waits
+        raise HTTPException(503, f"feedback store busy, try again: {exc}") from None
 
 
 def _base64(text: str, field: str) -> bytes:

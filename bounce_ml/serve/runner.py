@@ -8,6 +8,7 @@ from ipaddress import ip_address
 from pathlib import Path
 
 from bounce_ml import config
+from bounce_ml.feedback.store import FeedbackStore
 from bounce_ml.predict.artifacts import load_model
 from bounce_ml.serve import settings as env
 
@@ -21,6 +22,7 @@ def serve(
     workers: int,
     model_dir: Path | None,
     api_key_file: Path | None,
+    feedback: Path | None,
     max_body_bytes: int | None,
     max_batch: int | None,
 ) -> None:
@@ -36,10 +38,13 @@ def serve(
         env.API_KEY_FILE_VARIABLE: api_key_file,
         env.MAX_BODY_VARIABLE: max_body_bytes,
         env.MAX_BATCH_VARIABLE: max_batch,
+        env.FEEDBACK_VARIABLE: feedback,
     }
     given = {variable: str(value) for variable, value in options.items() if value is not None}
     settings = env.Settings.from_env({**os.environ, **given})
-    load_model(settings.model_dir or config.MODELS_DIR)  # a bad model: one line, before binding
+    # A bad model or feedback store is one line here, before binding, not a failed start-up.
+    load_model(settings.model_dir or config.MODELS_DIR)
+    FeedbackStore(settings.feedback_path).close()
     host = host or DEFAULT_HOST
     if settings.api_key is None and not _loopback(host):
         print(

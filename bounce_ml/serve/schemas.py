@@ -109,6 +109,49 @@ class ModelInfo(BaseModel):
     metrics_cv: dict[str, object] | None
 
 
+class LabelRequest(BaseModel):
+    """A person's label for one bounce text (a confirmation or a correction)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=100_000)
+    label: str = Field(description="The right label (one of GET /v1/labels, not unknown).")
+    predicted_label: str | None = Field(None, description="What bounce-ml had said.")
+    predicted_confidence: float | None = Field(None, ge=0, le=1)
+    status: str | None = Field(None, description="Enhanced status code, e.g. 5.1.1.")
+    reply_code: str | None = Field(None, description="SMTP reply code, e.g. 550.")
+    author: str | None = None
+
+
+class Stored(BaseModel):
+    id: int = Field(description="The row id in the feedback store.")
+
+
+class ReviewGroup(BaseModel):
+    """Queued bounces of one normalised wording."""
+
+    key: str = Field(description="The normalised wording; send it back to resolve the group.")
+    count: int
+    example: str
+    top_labels: list[tuple[str, float]] = Field(description="The model's top guesses.")
+
+
+class ReviewQueue(BaseModel):
+    groups: list[ReviewGroup]
+
+
+class ResolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, description="A review group's key (or any text of it).")
+    label: str
+    author: str | None = None
+
+
+class Resolved(BaseModel):
+    labeled: int = Field(description="How many queued rows got the label.")
+
+
 class Status(BaseModel):
     status: str
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bounce_ml.errors import BounceMLError
+from bounce_ml.feedback.store import ENV_VARIABLE as FEEDBACK_VARIABLE
+from bounce_ml.feedback.store import default_feedback_path
 
 MODEL_VARIABLE = "BOUNCE_ML_MODEL"
 API_KEY_VARIABLE = "BOUNCE_ML_API_KEY"
@@ -34,8 +36,10 @@ class Settings:
     api_key : the bearer token clients must send; None turns authentication off.
     max_body_bytes : larger request bodies get 413.
     max_batch : the most texts, records or messages in one request.
+    feedback_path : the feedback store (labels people give, the review queue).
     """
 
+    feedback_path: Path
     model_dir: Path | None = None
     api_key: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -45,7 +49,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """Settings from the ``BOUNCE_ML_*`` variables; a bad value is a BounceMLError."""
         model = environ.get(MODEL_VARIABLE)
+        feedback = environ.get(FEEDBACK_VARIABLE)
         return cls(
+            feedback_path=Path(feedback).expanduser() if feedback else default_feedback_path(),
             model_dir=Path(model) if model else None,
             api_key=_api_key(environ),
             max_body_bytes=_positive_int(environ, MAX_BODY_VARIABLE, DEFAULT_MAX_BODY_BYTES),
