@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -25,8 +26,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 # Raw messages are sent as the bytes generated for them, as for any binary body.
 schemathesis.serializer.alias("message/rfc822", "application/octet-stream")
-# The description does not depend on the settings; the requests go to the live server.
-schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
+# The description does not depend on the settings; the requests go to the live server
+
+# (the app is not started, so its feedback store is never opened).
+schema = schemathesis.openapi.from_dict(
+    create_app(Settings(feedback_path=Path("not-opened.sqlite3"))).openapi()
+)
 
 
 @schema.parametrize()

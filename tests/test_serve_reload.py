@@ -1,0 +1,110 @@
+"""Swapping the served model while requests keep coming: POST /v1/model/reload and SIGHUP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from live_server import LiveServer, live_server, wait_for
+
+from bounce_ml import config
+from bounce_ml.predict.artifacts import METADATA_FILE, PIPELINE_FILE, SCORER_FILE
+from bounce_ml.train.fit import train_model
+
+TEXTS = ["552 5.2.2 Mailbox full, quota exceeded", "550 5.1.1 User unknown", "收件人不存在"]
+
+
+def _copy_model(target: Path) -> Path:
+    target.mkdir()
+    for name in (SCORER_FILE, PIPELINE_FILE, METADATA_FILE):
+        shutil.copy2(config.MODELS_DIR / name, target / name)
+    return target
+
+
+def _set_created(model_dir: Path, created: str) -> None:
+    """Mark the model as another one (the files and their hashes stay valid)."""
+    path = model_dir / METADATA_FILE
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+    metadata["created"] = created
+    path.write_text(json.dumps(metadata), encoding="utf-8")
+
+
+@contextmanager
+def _traffic(server: LiveServer) -> Iterator[Counter[int]]:
+    """Classify without pause from another thread; yields the status codes seen (0 for an
+    answer with the wrong label)."""
+    statuses: Counter[int] = Counter()
+    stop = threading.Event()
+
+    def run() -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            while not stop.is_set():
+                response = client.post("/v1/classify", json={"texts": TEXTS})
+                right = response.status_code != 200 or (
+                    response.json()["results"][0]["label"] == "mailbox_full"
+                )
+                statuses[response.status_code if right else 0] += 1
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield statuses
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _created(server: LiveServer) -> str:
+    return str(server.client.get("/v1/model").json()["created"])
+
+
+def test_reload_swaps_the_model_and_refuses_a_bad_one_while_serving(tmp_path: Path) -> None:
+    model_dir = _copy_model(tmp_path / "model")
+    scorer = model_dir / SCORER_FILE
+    good_scorer = scorer.read_bytes()
+    with live_server(tmp_path, "--model", str(model_dir)) as server, _traffic(server) as seen:
+        _set_created(model_dir, "2030-01-01T00:00:00+00:00")
+        response = server.client.post("/v1/model/reload")
+        assert response.status_code == 200
+        assert response.json()["created"] == _created(server) == "2030-01-01T00:00:00+00:00"
+
+        scorer.write_bytes(good_scorer + b"tampered")
+        response = server.client.post("/v1/model/reload")
+        assert response.status_code == 409
+        assert response.json()["error"].startswith("model not reloaded, still serving the old")
+        assert "SHA-256 does not match" in response.json()["error"]
+        assert _created(server) == "2030-01-01T00:00:00+00:00"
+
+        scorer.write_bytes(good_scorer)
+        _set_created(model_dir, "2031-01-01T00:00:00+00:00")
+        server.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: _created(server) == "2031-01-01T00:00:00+00:00", "the SIGHUP reload")
+
+        (model_dir / METADATA_FILE).write_text("{not json", encoding="utf-8")
+        server.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: "SIGHUP: model not reloaded" in server.stderr(), "the refusal")
+        assert _created(server) == "2031-01-01T00:00:00+00:00"
+        wait_for(lambda: sum(seen.values()) >= 20, "traffic during the reloads")
+    assert set(seen) == {200}
+
+
+@pytest.mark.slow
+def test_a_newly_trained_model_is_served_after_reload(tmp_path: Path, small_data_dir: Path) -> None:
+    model_dir = _copy_model(tmp_path / "model")
+    with live_server(tmp_path, "--model", str(model_dir)) as server:
+        assert len(server.client.get("/v1/model").json()["labels"]) > 4
+        train_model(data_dir=small_data_dir, extra_files=[], model_dir=model_dir)
+        response = server.client.post("/v1/model/reload")
+        assert response.status_code == 200
+        four = ["host_unknown", "mailbox_full", "message_too_large", "user_unknown"]
+        assert sorted(server.client.get("/v1/model").json()["labels"]) == four
+        results = server.client.post("/v1/classify", json={"texts": TEXTS}).json()["results"]
+        assert {r["label"] for r in results} <= {*four, "unknown"}
