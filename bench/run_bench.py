@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from service_load import measure_service, table_rows
 from stream import LANGUAGES, distinct_wordings, realistic_stream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,12 +304,25 @@ def main() -> None:
         default=100_000,
         help="rows for the Spark run (0 skips it; the README quotes 1,000,000)",
     )
+    parser.add_argument(
+        "--service-only",
+        action="store_true",
+        help="only the `bounce-ml serve` load test (updates its part of the results file)",
+    )
     args = parser.parse_args()
     if args.child:
         throughput_child(args.child)
         return
     if args.adversarial_child:
         adversarial_child()
+        return
+    if args.service_only:
+        output = Path(args.output)
+        previous = json.loads(output.read_text(encoding="utf-8")) if output.exists() else {}
+        previous["service"] = measure_service(_service_texts())
+        output.write_text(json.dumps(previous, indent=2) + "\n", encoding="utf-8")
+        _print_table(table_rows(previous["service"]))
+        print(f"\nwrote {args.output}")
         return
 
     results: dict = {
@@ -350,14 +364,25 @@ def main() -> None:
         from spark_bench import measure_spark
 
         results["spark"] = measure_spark(args.spark_rows, seed=0)
+    results["service"] = measure_service(_service_texts())
     results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     Path(args.output).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
     print(f"machine: {results['machine']}")
-    print("| measure | result | target |\n|---|---|---|")
-    for row in _table(results):
-        print(f"| {row[0]} | {row[1]} | {row[2]} |")
+    _print_table(_table(results) + table_rows(results["service"]))
     print(f"\nwrote {args.output}")
+
+
+def _service_texts() -> list[str]:
+    """English and Chinese realistic streams, interleaved, for the service load test."""
+    streams = [realistic_stream(lang, STREAM_SIZE // 2, seed=2)[0] for lang in LANGUAGES]
+    return [text for texts in zip(*streams, strict=False) for text in texts]
+
+
+def _print_table(rows: list[tuple[str, str, str]]) -> None:
+    print("| measure | result | target |\n|---|---|---|")
+    for row in rows:
+        print(f"| {row[0]} | {row[1]} | {row[2]} |")
 
 
 if __name__ == "__main__":
