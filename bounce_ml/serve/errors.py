@@ -7,7 +7,7 @@ one line more easily, so the handlers here turn the first problem into
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,7 +36,7 @@ def field_name(location: Sequence[Any]) -> str:
 
 def one_line(errors: Sequence[Any]) -> tuple[int, str]:
     """The status and message for a list of Pydantic/FastAPI validation errors."""
-    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+    first: dict[str, Any] = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
     if first.get("type") == "json_invalid":
         reason = (first.get("ctx") or {}).get("error", "")
         return 400, f"body: not valid JSON ({reason})" if reason else "body: not valid JSON"
@@ -46,7 +46,7 @@ def one_line(errors: Sequence[Any]) -> tuple[int, str]:
 
 
 def error_response(
-    status: int, message: str, headers: dict[str, str] | None = None
+    status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
