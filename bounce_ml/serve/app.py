@@ -32,8 +32,8 @@ from bounce_ml.errors import BounceMLError
 from bounce_ml.feedback.review import candidate, needs_review
 from bounce_ml.feedback.store import FeedbackStore
 from bounce_ml.mail.emails import BrokenMessageError, parse_bounce
-from bounce_ml.predict.batch import output_row, record_row
-from bounce_ml.predict.classifier import Classifier
+from bounce_ml.mail.records import BounceRecord
+from bounce_ml.predict.classifier import Classifier, Prediction
 from bounce_ml.serve import errors, schemas
 from bounce_ml.serve.feedback import ReviewRecorder
 from bounce_ml.serve.middleware import AccessLog, BodyLimit
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else:
             raise HTTPException(415, "content-type: send message/rfc822 or application/json")
         rows = [
-            record_row(record)
+            _email_row(record)
             for i, message in enumerate(raw)
             for record in _bounce_records(message, i, many=kind == "application/json")
         ]
@@ -282,7 +282,27 @@ def _classified(
     predictions = classifier.predict([row["text"] for row in rows])
     pairs = list(zip(rows, predictions, strict=True))
     recorder.submit([candidate(row, p) for row, p in pairs if needs_review(p)])
-    return [output_row(row, prediction) for row, prediction in pairs]
+    return [_result_row(row, prediction) for row, prediction in pairs]
+
+
+def _result_row(row: dict[str, Any], prediction: Prediction) -> dict[str, Any]:
+    """An input row with its prediction's fields added; the notes of both are kept."""
+    notes = [note for note in (row.get("note"), prediction.note) if note]
+    return {**row, **prediction.to_dict(), "note": "; ".join(notes) or None}
+
+
+def _email_row(record: BounceRecord) -> dict[str, Any]:
+    """The columns `predict --input` gives a failed recipient, before its prediction."""
+    return {
+        "source": record.source,
+        "index": record.index,
+        "recipient": record.recipient,
+        "status": record.status,
+        "dsn_action": record.action,
+        "remote_mta": record.remote_mta,
+        "text": record.diagnostic,
+        "note": record.note,
+    }
 
 
 def _record_row(record: schemas.Record) -> dict[str, Any]:
