@@ -24,9 +24,13 @@ TEXTS = ["552 5.2.2 Mailbox full, quota exceeded", "550 5.1.1 User unknown", "æ”
 
 def _copy_model(target: Path) -> Path:
     target.mkdir()
+    _copy_model_files(target)
+    return target
+
+
+def _copy_model_files(target: Path) -> None:
     for name in (SCORER_FILE, PIPELINE_FILE, METADATA_FILE):
         shutil.copy2(config.MODELS_DIR / name, target / name)
-    return target
 
 
 def _set_created(model_dir: Path, created: str) -> None:
@@ -108,3 +112,24 @@ def test_a_newly_trained_model_is_served_after_reload(tmp_path: Path, small_data
         assert sorted(server.client.get("/v1/model").json()["labels"]) == four
         results = server.client.post("/v1/classify", json={"texts": TEXTS}).json()["results"]
         assert {r["label"] for r in results} <= {*four, "unknown"}
+
+
+@pytest.mark.slow
+def test_with_workers_sighup_replaces_them_only_with_ones_that_load(tmp_path: Path) -> None:
+    model_dir = _copy_model(tmp_path / "model")
+    with live_server(tmp_path, "--model", str(model_dir), "--workers", "2") as server:
+        before = _created(server)
+        (model_dir / METADATA_FILE).write_text("{not json", encoding="utf-8")
+        server.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: "aborting the restart" in server.stderr(), "the refused restart", 60)
+        assert _created(server) == before
+        _copy_model_files(model_dir)
+        _set_created(model_dir, "2032-01-01T00:00:00+00:00")
+        server.process.send_signal(signal.SIGHUP)
+        wait_for(
+            lambda: all(_created(server) == "2032-01-01T00:00:00+00:00" for _ in range(6)),
+            "both workers replaced",
+            90,
+        )
+        results = server.client.post("/v1/classify", json={"texts": TEXTS}).json()["results"]
+        assert results[0]["label"] == "mailbox_full"

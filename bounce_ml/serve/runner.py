@@ -13,6 +13,7 @@ from bounce_ml.predict.artifacts import load_model
 from bounce_ml.serve import settings as env
 
 DEFAULT_HOST = "127.0.0.1"
+MODEL_LOAD_TIMEOUT_S = 120
 
 
 def serve(
@@ -60,6 +61,8 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,  # the app writes its own JSON access log
+        # On SIGHUP a new worker must load the model before it replaces an old one.
+        timeout_worker_healthcheck=MODEL_LOAD_TIMEOUT_S,
         log_level="info",
     )
 
