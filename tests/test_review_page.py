@@ -83,6 +83,8 @@ def test_the_page_speaks_chinese(server: LiveServer, url: str, locale: str) -> N
         page.wait_for_selector(".result")
         action = Classifier(lang="zh").predict([MF])[0].action
         assert page.locator(".result .action").inner_text() == action
+        assert page.locator(".result dt").first.inner_text() == "处理建议"
+        assert "由模型判定" in page.locator(".result .confidence").inner_text()
 
 
 def _labeled(server: LiveServer) -> set[tuple[str, str]]:

@@ -105,9 +105,9 @@ function renderResult(row) {
   const where = [row.recipient && `${t("recipient")}: ${row.recipient}`, row.status, row.note];
   $(".where", card).textContent = where.filter(Boolean).join(" · ");
   $(".bar span", card).style.width = `${Math.round(row.confidence * 100)}%`;
-  const who = t("who_" + row.decided_by);
+  const rule = row.rule_id ? ` ${row.rule_id}` : "";
   $(".confidence .value", card).textContent =
-    `${row.confidence.toFixed(2)} · ${t("decidedBy", { who })}${row.rule_id ? " " + row.rule_id : ""}`;
+    `${row.confidence.toFixed(2)} · ${t("decided_" + row.decided_by)}${rule}`;
   $(".text", card).append(highlighted(row.text, row.evidence));
   $(".action", card).textContent = row.action;
   $(".advice", card).textContent = row.advice;
@@ -265,7 +265,8 @@ async function start() {
   state.lang = pickLang();
   document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
   state.strings = (await (await fetch("/static/strings.json")).json())[state.lang];
-  for (const element of document.querySelectorAll("[data-i18n]")) {
+  const template = $("#result-template").content;
+  for (const element of [...document.querySelectorAll("[data-i18n]"), ...template.querySelectorAll("[data-i18n]")]) {
     element.textContent = t(element.dataset.i18n);
   }
   $(`#lang-${state.lang}`).classList.add("current");
