@@ -127,9 +127,9 @@ def test_screenshot_of_the_page(server: LiveServer, tmp_path: Path) -> None:
     """The README's picture: `make screenshot` sets BOUNCE_ML_SCREENSHOT to docs/review-page.png."""
     target = Path(os.environ.get("BOUNCE_ML_SCREENSHOT") or tmp_path / "review-page.png")
     queued = [
-        "Delivery to <ann@example.org> stopped: the frobnicator declined it",
-        "Delivery to <lee@example.com> stopped: the frobnicator declined it",
-        "Delivery to <kim@example.net> stopped: the frobnicator declined it",
+        "Your note to <ann@example.org> bounced off the archive tower",
+        "Your note to <lee@example.com> bounced off the archive tower",
+        "Your note to <kim@example.net> bounced off the archive tower",
         "mail for <cy@example.com> could not be handed over to gateway 7",
         "收件人 wang@example.cn 的邮件处理异常，请联系管理员",
     ]
