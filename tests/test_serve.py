@@ -11,7 +11,7 @@ import pytest
 from live_server import LiveServer, live_server
 from typer.testing import CliRunner
 
-from bounce_ml import Classifier, config
+from bounce_ml import BounceRecord, Classifier, config
 from bounce_ml.cli import app
 
 EMAILS = Path(__file__).parent / "fixtures" / "emails"
@@ -35,27 +35,53 @@ def _cli_json(*args: str) -> list[dict[str, object]]:
     return json.loads(result.stdout)
 
 
+def _as_texts(cli_rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """CLI rows for arguments, as the service numbers the items of ``texts`` (from 0)."""
+    return [{**row, "source": "texts", "index": i} for i, row in enumerate(cli_rows)]
+
+
 def test_classify_gives_the_cli_fields_in_order(server: LiveServer) -> None:
     response = server.client.post("/v1/classify", json={"texts": [UU, MF, ZH]})
     assert response.status_code == 200
-    assert response.json()["results"] == _cli_json(UU, MF, ZH)
+    assert response.json()["results"] == _as_texts(_cli_json(UU, MF, ZH))
 
 
 def test_classify_in_chinese(server: LiveServer) -> None:
     body = {"texts": [MF], "lang": "zh"}
     [result] = server.client.post("/v1/classify", json=body).json()["results"]
-    assert result == _cli_json("--lang", "zh", MF)[0]
+    assert result == _as_texts(_cli_json("--lang", "zh", MF))[0]
     assert result["action"] == Classifier(lang="zh").predict([MF])[0].action
 
 
-def test_classify_records_with_status_fields(server: LiveServer) -> None:
+def test_classify_records_the_status_fields_count(server: LiveServer) -> None:
+    vague = "Requested action not taken"
     records = [
-        {"text": UU, "status": "5.1.1", "reply_code": 550, "smtp_command": "RCPT"},
-        {"text": MF},
+        {"text": vague, "status": "5.2.2", "reply_code": 552, "smtp_command": "RCPT"},
+        {"text": vague},
+        {"text": UU},
     ]
     response = server.client.post("/v1/classify", json={"records": records})
     assert response.status_code == 200
-    assert [r["label"] for r in response.json()["results"]] == ["user_unknown", "mailbox_full"]
+    results = response.json()["results"]
+    expected = Classifier().predict_records(
+        [
+            BounceRecord(text=vague, status="5.2.2", reply_code="552", smtp_command="RCPT"),
+            BounceRecord(text=vague),
+        ]
+    )
+    assert [(r["label"], r["decided_by"]) for r in results[:2]] == [
+        (p.label, p.decided_by) for p in expected
+    ]
+    assert results[0]["decided_by"] == "status" and results[0]["label"] == "mailbox_full"
+    assert results[1]["label"] != "mailbox_full"
+    assert (results[0]["status"], results[0]["reply_code"], results[0]["smtp_command"]) == (
+        "5.2.2",
+        "552",
+        "RCPT",
+    )
+    # codes a record leaves out are read from its text, as for a plain text
+    assert (results[2]["status"], results[2]["reply_code"]) == ("5.1.1", "550")
+    assert [(r["source"], r["index"]) for r in results] == [("records", i) for i in range(3)]
 
 
 def test_an_email_gives_one_result_per_recipient_as_predict_input(server: LiveServer) -> None:

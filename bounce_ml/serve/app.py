@@ -33,7 +33,9 @@ from bounce_ml.feedback.review import candidate, needs_review
 from bounce_ml.feedback.store import FeedbackStore
 from bounce_ml.mail.emails import BrokenMessageError, parse_bounce
 from bounce_ml.mail.records import BounceRecord
-from bounce_ml.predict.classifier import Classifier, Prediction
+from bounce_ml.mail.smtp import text_record
+from bounce_ml.predict.classifier import Classifier
+from bounce_ml.predict.output import result_row
 from bounce_ml.serve import errors, schemas
 from bounce_ml.serve.feedback import ReviewRecorder
 from bounce_ml.serve.middleware import AccessLog, BodyLimit
@@ -88,12 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """
         if body.records is not None:
             check_batch("records", len(body.records))
-            rows = [_record_row(record) for record in body.records]
+            records = [_given_record(record, i) for i, record in enumerate(body.records)]
         else:
             texts = body.texts or []
             check_batch("texts", len(texts))
-            rows = [{"text": text} for text in texts]
-        results = _classified(model.classifiers[body.lang], rows, recorder)
+            records = [text_record(text, source="texts", index=i) for i, text in enumerate(texts)]
+        results = _classified(model.classifiers[body.lang], records, recorder)
         return schemas.Results.model_validate({"results": results})
 
     @app.post(
@@ -110,9 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             }
         },
     )
-    async def emails(
-        request: Request, model: Model, lang: schemas.Lang = "en"
-    ) -> schemas.EmailResults:
+    async def emails(request: Request, model: Model, lang: schemas.Lang = "en") -> schemas.Results:
         """Classify bounce messages: one result per failed recipient, as `predict --input`.
 
         Send one raw message as `message/rfc822`, or JSON `{"messages": [base64, ...]}`.
@@ -134,13 +134,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raw = [body]
         else:
             raise HTTPException(415, "content-type: send message/rfc822 or application/json")
-        rows = [
-            _email_row(record)
+        records = [
+            record
             for i, message in enumerate(raw)
             for record in _bounce_records(message, i, many=kind == "application/json")
         ]
-        results = _classified(model.classifiers[lang], rows, recorder)
-        return schemas.EmailResults.model_validate({"results": results})
+        results = _classified(model.classifiers[lang], records, recorder)
+        return schemas.Results.model_validate({"results": results})
 
     @app.get("/v1/labels", dependencies=SECURED, tags=["model"])
     async def labels() -> schemas.Labels:
@@ -276,38 +276,25 @@ SECURED = [Depends(authorised)]
 
 
 def _classified(
-    classifier: Classifier, rows: list[dict[str, Any]], recorder: ReviewRecorder
+    classifier: Classifier, records: list[BounceRecord], recorder: ReviewRecorder
 ) -> list[dict[str, Any]]:
-    """Rows with their predictions; the unsure ones are queued for review."""
-    predictions = classifier.predict([row["text"] for row in rows])
-    pairs = list(zip(rows, predictions, strict=True))
-    recorder.submit([candidate(row, p) for row, p in pairs if needs_review(p)])
-    return [_result_row(row, prediction) for row, prediction in pairs]
+    """Output rows of the records, as `predict` writes them; the unsure are queued for review."""
+    predictions = classifier.predict_records(records)
+    pairs = list(zip(records, predictions, strict=True))
+    recorder.submit([candidate(record, p) for record, p in pairs if needs_review(p)])
+    return [result_row(record, prediction) for record, prediction in pairs]
 
 
-def _result_row(row: dict[str, Any], prediction: Prediction) -> dict[str, Any]:
-    """An input row with its prediction's fields added; the notes of both are kept."""
-    notes = [note for note in (row.get("note"), prediction.note) if note]
-    return {**row, **prediction.to_dict(), "note": "; ".join(notes) or None}
-
-
-def _email_row(record: BounceRecord) -> dict[str, Any]:
-    """The columns `predict --input` gives a failed recipient, before its prediction."""
-    return {
-        "source": record.source,
-        "index": record.index,
-        "recipient": record.recipient,
-        "status": record.status,
-        "dsn_action": record.action,
-        "remote_mta": record.remote_mta,
-        "text": record.diagnostic,
-        "note": record.note,
-    }
-
-
-def _record_row(record: schemas.Record) -> dict[str, Any]:
-    code = record.status or (str(record.reply_code) if record.reply_code else None)
-    return {"text": record.text, "status": code}
+def _given_record(record: schemas.Record, index: int) -> BounceRecord:
+    """The record a client sent; codes it leaves out are read from its text, as for a line."""
+    from_text = text_record(record.text, source="records", index=index)
+    reply_code = None if record.reply_code is None else str(record.reply_code)
+    return dataclasses.replace(
+        from_text,
+        status=record.status or from_text.status,
+        reply_code=reply_code or from_text.reply_code,
+        smtp_command=record.smtp_command or from_text.smtp_command,
+    )
 
 
 def _with_store(path: Path, action: Callable[[FeedbackStore], T]) -> T:
@@ -328,7 +315,7 @@ def _base64(text: str, field: str) -> bytes:
         raise HTTPException(422, f"{field}: not valid base64") from None
 
 
-def _bounce_records(message: bytes, index: int, *, many: bool) -> list[Any]:
+def _bounce_records(message: bytes, index: int, *, many: bool) -> list[BounceRecord]:
     where = f"messages[{index}]" if many else "body"
     try:
         return parse_bounce(message, source=where, index=index if many else None)

@@ -46,8 +46,22 @@ class EmailsRequest(BaseModel):
 
 
 class Result(BaseModel):
-    """The same fields as ``bounce-ml predict -f json``."""
+    """The same fields as ``bounce-ml predict -f json``: the record's, then the prediction's.
 
+    ``source`` and ``index`` say which input it answers: ``texts`` or ``records`` and the
+    position in that list, or for emails ``body`` (one raw message) or ``messages[i]``.
+    """
+
+    source: str
+    index: int | None
+    kind: str
+    recipient: str | None
+    status: str | None
+    reply_code: str | None
+    smtp_command: str | None
+    dsn_action: str | None
+    feedback_type: str | None
+    remote_mta: str | None
     text: str
     label: str
     name_en: str
@@ -61,25 +75,11 @@ class Result(BaseModel):
     rule_id: str | None
     evidence: str
     note: str | None
-
-
-class EmailResult(Result):
-    """One failed recipient of a message, as ``bounce-ml predict --input``."""
-
-    source: str
-    index: int | None
-    recipient: str | None
-    status: str | None
-    dsn_action: str | None
-    remote_mta: str | None
+    truncated: bool
 
 
 class Results(BaseModel):
     results: list[Result]
-
-
-class EmailResults(BaseModel):
-    results: list[EmailResult]
 
 
 class LabelInfo(BaseModel):
