@@ -23,8 +23,20 @@ from bounce_ml.predict.classifier import Classifier
 LANGS = ("en", "zh")
 # Classified once at load, so jieba's dictionary is in memory before the first request.
 WARM_UP = "550 5.1.1 user unknown 收件人不存在"
-# Metadata fields that GET /v1/model shows (the rest are training details).
-PUBLIC_METADATA = ("created", "data_hash", "labels", "rows", "threshold", "metrics_cv", "features")
+# Metadata fields that GET /v1/model shows (the rest are training details). Models trained
+# with cross-validation carry its metrics; others leave them to `bounce-ml evaluate`.
+PUBLIC_METADATA = (
+    "created",
+    "data_hash",
+    "labels",
+    "rows",
+    "rows_per_label",
+    "features",
+    "threshold",
+    "threshold_from",
+    "feedback",
+    "metrics_cv",
+)
 
 
 @dataclass(frozen=True)

@@ -104,9 +104,14 @@ class ModelInfo(BaseModel):
     data_hash: str | None
     labels: list[str] | None
     rows: int | None
-    threshold: float | None
+    rows_per_label: dict[str, int] | None
     features: int | None
-    metrics_cv: dict[str, object] | None
+    threshold: float | None
+    threshold_from: str | None
+    feedback: dict[str, object] | None = Field(description="Rows learned from feedback.")
+    metrics_cv: dict[str, object] | None = Field(
+        description="Cross-validation metrics, when the model was trained with them."
+    )
 
 
 class LabelRequest(BaseModel):
