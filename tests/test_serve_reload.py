@@ -6,6 +6,7 @@ import json
 import shutil
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,9 +73,13 @@ def _created(server: LiveServer) -> str:
 
 def _created_anew(server: LiveServer) -> str:
     """As `_created`, on a new connection: a kept-alive one dies with the worker it reached."""
-    return str(
-        httpx.get(f"{server.url}/v1/model", headers={"Connection": "close"}).json()["created"]
-    )
+    for _ in range(10):  # a worker being retired may reset a connection it had accepted
+        try:
+            response = httpx.get(f"{server.url}/v1/model", headers={"Connection": "close"})
+            return str(response.json()["created"])
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("no worker answered ten times in a row")
 
 
 def test_reload_swaps_the_model_and_refuses_a_bad_one_while_serving(tmp_path: Path) -> None:
