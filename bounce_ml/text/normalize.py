@@ -49,7 +49,7 @@ _EMAIL = re.compile(
 # "[email protected]" is how web pages that obfuscate addresses show them when copied;
 # it holds a space, so it is masked before the text is split into tokens.
 _OBFUSCATED_EMAIL = re.compile(r"<?\[email protected\]>?")
-_IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.]*\d)")
+_IPV4 = re.compile(r"\d(?<![\d.]\d)\d{0,2}(?:\.\d{1,3}){3}(?![\d.]*\d)")
 # Eight groups, or fewer with "::" (2001:db8::1, ::1, ::).
 _IPV6 = re.compile(
     r"(?<![\w:])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}"
