@@ -30,20 +30,23 @@ from stream import LANGUAGES, distinct_wordings, realistic_stream
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ADVERSARIAL = ROOT / "tests" / "fixtures" / "adversarial.toml"
+LAUNCHER = Path(__file__).resolve().parent / "launcher.py"
 STREAM_SIZE = 20_000
 END_TO_END_SIZE = 100_000
 COLD_TEXTS = {"en": "550 5.1.1 user unknown", "zh": "收件人不存在"}
 
 
-def _run_child(args: list[str]) -> tuple[float, str]:
-    """Run a command; return its wall seconds and stdout."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    stdout, stderr = process.communicate()
-    seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"benchmark step failed: {' '.join(args)}\n{stderr}")
-    return seconds, stdout
+def _run_child(args: list[str], stdout: int = subprocess.PIPE) -> tuple[dict[str, float], str]:
+    """Run a command through ``launcher.py``: its wall seconds, CPU seconds and peak memory
+    (``seconds``, ``cpu_seconds``, ``peak_mb``), and its standard output."""
+    with tempfile.TemporaryDirectory() as work:
+        report = Path(work) / "measured.json"
+        launcher = [sys.executable, str(LAUNCHER), str(report), *args]
+        process = subprocess.run(launcher, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        measured = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    if process.returncode != 0 or measured.get("status") != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(args)}\n{process.stderr}")
+    return measured, process.stdout or ""
 
 
 def _median_of(runs: int, measure: Callable[[], dict[str, float]]) -> dict[str, float]:
@@ -114,41 +117,22 @@ def measure_end_to_end(texts: list[str]) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
         f.write("\n".join(texts) + "\n")
     try:
-        started = time.perf_counter()
-        process = subprocess.Popen(
+        measured, _ = _run_child(
             [str(BIN / "bounce-ml"), "predict", "--input", f.name, "-f", "jsonl", "-q"],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
         )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
     finally:
         os.unlink(f.name)
-    if status:
-        raise SystemExit("end-to-end predict failed")
     return {
-        "per_second": len(texts) / seconds,
-        "per_cpu_second": len(texts) / (usage.ru_utime + usage.ru_stime),
+        "per_second": len(texts) / measured["seconds"],
+        "per_cpu_second": len(texts) / measured["cpu_seconds"],
     }
 
 
 def measure_cold_start(text: str) -> dict[str, float]:
     """Wall time, CPU time and peak RSS of one whole `bounce-ml predict TEXT` process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [str(BIN / "bounce-ml"), "predict", text],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if status:
-        raise SystemExit("cold-start command failed")
-    return {
-        "seconds": seconds,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "peak_mb": usage.ru_maxrss / 1024,
-    }
+    measured, _ = _run_child([str(BIN / "bounce-ml"), "predict", text], stdout=subprocess.DEVNULL)
+    return {key: measured[key] for key in ("seconds", "cpu_seconds", "peak_mb")}
 
 
 def measure_adversarial() -> dict[str, float]:
@@ -158,13 +142,8 @@ def measure_adversarial() -> dict[str, float]:
 
 def _timed_child(args: list[str]) -> dict[str, float]:
     """Wall seconds and CPU seconds (user + system) of a child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if status:
-        raise SystemExit(f"benchmark step failed: {' '.join(args)}")
-    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime}
+    measured, _ = _run_child(args, stdout=subprocess.DEVNULL)
+    return {key: measured[key] for key in ("seconds", "cpu_seconds")}
 
 
 def measure_training() -> dict[str, dict[str, float]]:
