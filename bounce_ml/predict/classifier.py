@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cache
@@ -114,6 +115,8 @@ class Classifier:
                 self.model = load_model(directory, self.taxonomy)
         self.status_table = status_table or default_status_table()
         self._cache: dict[str, _TextVerdict] = {}
+        # The answer per (normalised text, status, reply code, command), without the text.
+        self._answers: dict[tuple[str, str | None, str | None, str | None], Prediction] = {}
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify a batch of texts, in order; identical normalised wordings are scored once.
@@ -137,19 +140,17 @@ class Classifier:
             else ""
             for record in records
         ]
-        todo = list(
-            dict.fromkeys(
-                key
-                for key, record in zip(keys, records, strict=True)
-                if record.is_failure and key not in self._cache
-            )
-        )
+        failing = dict.fromkeys(k for k, r in zip(keys, records, strict=True) if r.is_failure)
+        todo = [key for key in failing if key not in self._cache]
+        if len(self._cache) + len(todo) > CACHE_SIZE:
+            self._cache.clear()  # and this batch's wordings are all scored again
+            todo = list(failing)
         if todo:
-            if len(self._cache) + len(todo) > CACHE_SIZE:
-                self._cache.clear()
             self._cache.update(zip(todo, self._text_verdicts(todo), strict=True))
+        if len(self._answers) >= CACHE_SIZE:
+            self._answers.clear()
         return [
-            self._prediction(record, self._cache[key] if record.is_failure else None)
+            self._prediction(record, key) if record.is_failure else self._not_a_failure(record)
             for record, key in zip(records, keys, strict=True)
         ]
 
@@ -192,30 +193,69 @@ class Classifier:
             )
         return results
 
-    def _prediction(self, record: BounceRecord, verdict: _TextVerdict | None) -> Prediction:
+    def _prediction(self, record: BounceRecord, key: str) -> Prediction:
+        """The prediction for a failure record whose normalised text is ``key``."""
+        codes = (key, record.status, record.reply_code, record.smtp_command)
+        answer = self._answers.get(codes)
+        if answer is None:  # a mail log repeats few (wording, codes) pairs: decide each once
+            answer = self._answers[codes] = self._answer(self._cache[key], *codes[1:])
         text = record.text[:MAX_TEXT_CHARS]
-        top_labels = verdict.top_labels if verdict else ()
-        if verdict is None:
-            decision = Decision(UNKNOWN, 0.0, "none", None)
-            evidence: tuple[str, ...] = ()
-            note: str | None = f"not a failure: {record.kind}"
-        else:
-            codes = self.status_table.hint(record.status, record.reply_code, record.smtp_command)
-            decision = with_codes(
-                verdict.decision,
-                codes,
-                verdict.probabilities,
-                threshold=self.model.threshold if self.model else 1.0,
-                by_override=verdict.by_override,
-            )
-            evidence = verdict.evidence
-            if decision.codes is not None:
-                words = decision.rule.words if decision.rule else ()
-                evidence = (decision.codes.evidence, *words)
-            note = None if text.strip() else "empty text"
-        label = self.taxonomy[decision.label]
         return Prediction(
             text=text,
+            label=answer.label,
+            name_en=answer.name_en,
+            name_zh=answer.name_zh,
+            confidence=answer.confidence,
+            severity=answer.severity,
+            retry=answer.retry,
+            action=answer.action,
+            advice=answer.advice,
+            decided_by=answer.decided_by,
+            rule_id=answer.rule_id,
+            evidence=answer.evidence,
+            note=None if text.strip() else "empty text",
+            truncated=len(record.text) > MAX_TEXT_CHARS,
+            top_labels=answer.top_labels,
+        )
+
+    def _answer(
+        self, verdict: _TextVerdict, status: str | None, reply_code: str | None, command: str | None
+    ) -> Prediction:
+        """The text's verdict with the record's codes applied, as a Prediction without text."""
+        decision = with_codes(
+            verdict.decision,
+            self.status_table.hint(status, reply_code, command),
+            verdict.probabilities,
+            threshold=self.model.threshold if self.model else 1.0,
+            by_override=verdict.by_override,
+        )
+        evidence = verdict.evidence
+        if decision.codes is not None:
+            words = decision.rule.words if decision.rule else ()
+            evidence = (decision.codes.evidence, *words)
+        return self._labelled(decision, evidence, verdict.top_labels)
+
+    def _not_a_failure(self, record: BounceRecord) -> Prediction:
+        """``unknown`` for an auto-reply, a delivery report and the like, with a note."""
+        unknown = self._labelled(Decision(UNKNOWN, 0.0, "none", None), (), ())
+        return dataclasses.replace(
+            unknown,
+            text=record.text[:MAX_TEXT_CHARS],
+            note=f"not a failure: {record.kind}",
+            truncated=len(record.text) > MAX_TEXT_CHARS,
+        )
+
+    def _labelled(
+        self,
+        decision: Decision,
+        evidence: tuple[str, ...],
+        top_labels: tuple[tuple[str, float], ...],
+    ) -> Prediction:
+        """The Prediction of ``decision``, with the label's names, severity and advice, for
+        an empty text (the caller puts the text in)."""
+        label = self.taxonomy[decision.label]
+        return Prediction(
+            text="",
             label=label.id,
             name_en=label.name_en,
             name_zh=label.name_zh,
@@ -227,8 +267,6 @@ class Classifier:
             decided_by=decision.decided_by,
             rule_id=decision.rule.rule_id if decision.rule else None,
             evidence=evidence,
-            note=note,
-            truncated=len(record.text) > MAX_TEXT_CHARS,
             top_labels=top_labels,
         )
 
