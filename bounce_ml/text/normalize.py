@@ -188,8 +188,9 @@ def _mask_parts(text: str) -> str:
         text = _EMAIL.sub(" <email> ", text)
     if "." in text:
         text = _IPV4.sub(" <ip> ", text)
+    if "." in text:  # again: often the dots were an IP's
         text = _HOST.sub(_mask_host, text)
-    if text.count(":") >= 2:
+    if "::" in text or text.count(":") >= 7:  # what either form of an IPv6 address needs
         text = _IPV6.sub(" <ip> ", text)
     if _DIGIT.search(text):
         text = _codes_and_runs().sub(_mask_run, text)
