@@ -76,7 +76,10 @@ def write_rows(
 
 
 def _writable(row: dict[str, Any]) -> dict[str, Any]:
-    if not any(isinstance(v, str) and _SURROGATES.search(v) for v in row.values()):
+    # isascii() first: it is C-fast, and an ASCII value holds no surrogate.
+    if not any(
+        isinstance(v, str) and not v.isascii() and _SURROGATES.search(v) for v in row.values()
+    ):
         return row
     fixed = {k: _SURROGATES.sub("\ufffd", v) if isinstance(v, str) else v for k, v in row.items()}
     if "note" in fixed:
