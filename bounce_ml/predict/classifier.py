@@ -9,8 +9,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, overload
 
-import numpy as np
-
 from bounce_ml import config
 from bounce_ml.labels.rules import RuleSet, default_rules
 from bounce_ml.labels.status_codes import StatusTable, default_status_table
@@ -156,41 +154,42 @@ class Classifier:
 
     def _text_verdicts(self, keys: list[str]) -> list[_TextVerdict]:
         model = self.model
-        rows = model.scorer.rows(keys) if model else []
-        probabilities = model.scorer.proba_of_rows(rows) if model else np.empty((0, 0))
+        threshold = model.threshold if model else 1.0
+        scores = model.scorer.score(keys) if model else None
+        classes = model.scorer.classes if model else []
+        # as lists: reading numpy arrays an element at a time costs more than converting them
+        probabilities = scores.probabilities.tolist() if scores is not None else []
+        ranking = scores.ranking[:, :TOP_LABELS].tolist() if scores is not None else []
         results = []
         for i, key in enumerate(keys):
             model_label, model_confidence = None, 0.0
             top: tuple[tuple[str, float], ...] = ()
-            if model is not None and key:
-                order = probabilities[i].argsort()[::-1][:TOP_LABELS]
-                top = tuple((model.scorer.classes[j], float(probabilities[i, j])) for j in order)
+            by_label = None
+            if scores is not None and key:
+                row = probabilities[i]
+                top = tuple((classes[j], row[j]) for j in ranking[i])
                 model_label, model_confidence = top[0]
+                by_label = dict(zip(classes, row, strict=True))
             # A confident model can only be overruled by an override rule, so only
             # those are searched then; all rules run when the model is unsure.
-            unsure = model is None or model_confidence < model.threshold
+            unsure = scores is None or model_confidence < threshold
             floor = 0 if unsure else self.rules.override_priority
             match = self.rules.best(key, min_priority=floor)
+            overrides = self.rules.is_override(match)
             decision = decide(
                 model_label,
                 model_confidence,
                 match,
-                threshold=model.threshold if model else 1.0,
+                threshold=threshold,
                 rule_is_strong=self.rules.is_strong(match),
-                rule_overrides=self.rules.is_override(match),
+                rule_overrides=overrides,
             )
-            if decision.decided_by == "model" and model is not None:
-                evidence = tuple(model.scorer.top_features(rows[i], decision.label))
+            if decision.decided_by == "model" and scores is not None:
+                # the model decides only for its most probable label, whose evidence this is
+                evidence = tuple(scores.evidence[i])
             else:
                 evidence = decision.rule.words if decision.rule else ()
-            by_label = (
-                dict(zip(model.scorer.classes, map(float, probabilities[i]), strict=True))
-                if model is not None and key
-                else None
-            )
-            results.append(
-                _TextVerdict(decision, evidence, by_label, top, self.rules.is_override(match))
-            )
+            results.append(_TextVerdict(decision, evidence, by_label, top, overrides))
         return results
 
     def _prediction(self, record: BounceRecord, key: str) -> Prediction:

@@ -10,12 +10,12 @@ that the two agree on the whole corpus.
 
 from __future__ import annotations
 
-import re
 import zipfile
-from collections import Counter
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from itertools import chain
 from operator import is_not
 from pathlib import Path
 from typing import Any, BinaryIO, TypeGuard, cast
@@ -25,21 +25,10 @@ import numpy as np
 from bounce_ml.text.segment import Segmenter
 from bounce_ml.text.tokenize import Tokenizer
 
-_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's char_wb analyzer
 # A vocabulary lookup that found a column (column 0 included, so not filter(None, ...)).
 _is_known = cast("Callable[[int | None], TypeGuard[int]]", partial(is_not, None))
-WORD_CACHE_SIZE = 200_000  # distinct words whose character n-gram columns are remembered
-PROBA_CHUNK = 256  # rows scored together: bounds a (features x classes) temporary to ~10 MB
-
-
-def word_ngrams(text: str, ngram_range: tuple[int, int], tokenize: Tokenizer) -> list[str]:
-    """Token n-grams of normalised text, as TfidfVectorizer(tokenizer=tokenize) makes them."""
-    tokens = tokenize(text)
-    low, high = ngram_range
-    grams = list(tokens) if low == 1 else []
-    for n in range(max(low, 2), min(high, len(tokens)) + 1):
-        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-    return grams
+WORD_CACHE_SIZE = 200_000  # distinct words whose tokens or n-gram columns a block remembers
+PROBA_CHUNK = 256  # texts scored together: bounds a (classes x features) temporary to ~10 MB
 
 
 def _word_char_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
@@ -65,32 +54,82 @@ class FeatureBlock:
     sublinear_tf: bool
     offset: int  # where this block's columns start in the joined feature space
     tokenizer: Tokenizer | None = None  # the words block's; the chars block splits on spaces
-    _word_cache: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    # What each white-space word gives, remembered (bounce wording reuses few words): its
+    # tokens in the words block, its n-grams' joined columns (int32 bytes) in the chars block.
+    _word_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def known_columns(self, text: str) -> list[int]:
-        """This block's vocabulary columns of the n-grams of one normalised text, repeated
-        as often as the n-gram occurs."""
-        # This is the hot path. Character n-grams depend only on the word they sit
-        # in, and bounce wording reuses few words, so each word's columns are
-        # looked up once and remembered.
+    def remember(self, texts: Sequence[list[str]]) -> None:
+        """Analyse the words of texts (given as their white-space words) not met yet: all at
+        once, so that the chars block can look many new words up together."""
+        cache = self._word_cache
+        new = list(dict.fromkeys(word for words in texts for word in words if word not in cache))
+        if len(cache) + len(new) > WORD_CACHE_SIZE:
+            cache.clear()
+            new = list(dict.fromkeys(chain.from_iterable(texts)))
+        if new:
+            cache.update(zip(new, self._analyse(new), strict=True))
+
+    def _analyse(self, words: list[str]) -> list[Any]:
+        # Both analyzers work word by word: scikit-learn's char_wb pads each white-space word,
+        # and no token spans white space (nor do the tokenizer's look-arounds see past it),
+        # so a text's tokens are its words' tokens.
         if self.tokenizer is not None:
-            grams = word_ngrams(text, self.ngram_range, self.tokenizer)
-            return list(filter(_is_known, map(self.vocabulary.get, grams)))
-        if len(self._word_cache) > WORD_CACHE_SIZE:
-            self._word_cache.clear()
-        columns: list[int] = []
-        for word in _WHITE_SPACES.sub(" ", text).split():
-            known = self._word_cache.get(word)
-            if known is None:
-                grams = _word_char_ngrams(word, self.ngram_range)
-                known = self._word_cache[word] = list(
-                    filter(_is_known, map(self.vocabulary.get, grams))
-                )
-            columns += known
-        return columns
+            return list(map(self.tokenizer, words))
+        return list(map(self._char_columns, words))
+
+    def columns(self, texts: Sequence[list[str]]) -> list[bytes]:
+        """Per text, given as its white-space words (all remembered, see :meth:`remember`): the
+        joined columns (int32 bytes) of its n-grams that this block knows, every occurrence,
+        in the order the vectoriser makes the n-grams."""
+        of_word = self._word_cache.__getitem__
+        if self.tokenizer is None:
+            return [b"".join(map(of_word, words)) for words in texts]
+        # As TfidfVectorizer's word n-grams: all n-grams of the lowest n, then of the next.
+        column_of = self._joined_vocabulary.get
+        low, high = self.ngram_range
+        found = []
+        for words in texts:
+            tokens = list(chain.from_iterable(map(of_word, words)))
+            known = list(filter(_is_known, map(column_of, tokens))) if low == 1 else []
+            for n in range(max(low, 2), high + 1):
+                grams = map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+                known += filter(_is_known, map(column_of, grams))
+            found.append(array("i", known).tobytes())
+        return found
+
+    @cached_property
+    def _joined_vocabulary(self) -> dict[str, int]:
+        """The vocabulary with the block's offset added: joined columns."""
+        if not self.offset:
+            return self.vocabulary
+        return {gram: column + self.offset for gram, column in self.vocabulary.items()}
+
+    def _char_columns(self, word: str) -> bytes:
+        grams = _word_char_ngrams(word, self.ngram_range)
+        known = filter(_is_known, map(self.vocabulary.get, grams))
+        return array("i", [column + self.offset for column in known]).tobytes()
 
 
-Row = tuple[np.ndarray, np.ndarray]  # (columns, values) of one text's sparse feature vector
+@dataclass(frozen=True)
+class FeatureRows:
+    """The sparse feature vectors of a batch of texts, one after the other (CSR layout)."""
+
+    columns: np.ndarray  # joined feature-space column of each entry
+    values: np.ndarray  # l2-normalised TF-IDF value of each entry
+    bounds: np.ndarray  # row i is entries bounds[i]:bounds[i + 1]
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What the model says about a batch of normalised texts."""
+
+    probabilities: np.ndarray  # (n_texts, n_classes)
+    ranking: np.ndarray  # (n_texts, n_classes): class indices, most probable first
+    # Per text, the features that push hardest towards its most probable class.
+    evidence: list[list[str]]
 
 
 @dataclass
@@ -103,67 +142,106 @@ class LinearScorer:
     classes: list[str]
     segmenter: Segmenter  # the Chinese dictionary of the words block
 
-    def row(self, text: str) -> Row:
-        """The joined feature vector of one normalised text, as (columns, values)."""
-        return self.rows([text])[0]
-
-    def rows(self, texts: Sequence[str]) -> list[Row]:
+    def features(self, texts: Sequence[str]) -> FeatureRows:
         """The joined, l2-normalised TF-IDF vectors of normalised texts.
 
-        Finding and counting each text's n-grams is Python; the arithmetic runs once
-        for the whole batch, so its numpy calls cost per batch, not per text.
+        Each row holds a text's distinct n-grams of the first block, then of the next, each
+        in order of first occurrence, as a Counter per (text, block) would list them. Finding
+        the n-grams is Python per word; counting and the arithmetic run once for the batch.
         """
-        columns: list[int] = []
-        counts: list[int] = []
-        sizes: list[int] = []  # distinct features of each (text, block), text after text
-        for text in texts:
-            for block in self.blocks:
-                found = Counter(block.known_columns(text))
-                columns += found.keys()
-                counts += found.values()
-                sizes.append(len(found))
-        segment = np.repeat(np.arange(len(sizes)), sizes)
-        block_of = segment % len(self.blocks)
-        cols = np.array(columns, dtype=np.int64) + self._offsets[block_of]
-        tf = np.array(counts, dtype=np.float64)
-        sublinear = self._sublinear[block_of]
-        tf[sublinear] = np.log(tf[sublinear]) + 1.0
-        values = tf * self._idf[cols]
-        norms = np.sqrt(np.bincount(segment, weights=values * values, minlength=len(sizes)))
-        values /= norms[segment]
-        per_text = np.array(sizes, dtype=np.int64).reshape(-1, len(self.blocks)).sum(axis=1)
-        ends = np.cumsum(per_text)
-        starts = ends - per_text
-        return [
-            (cols[a:b], values[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
-        ]
+        return self._features(self._remembered_words(texts))
 
-    def proba_of_rows(self, rows: Sequence[Row]) -> np.ndarray:
-        """Class probabilities of feature rows, shape (n_rows, n_classes).
+    def _remembered_words(self, texts: Sequence[str]) -> list[list[str]]:
+        """The white-space words of each text, every one analysed by every block."""
+        words = [text.split() for text in texts]
+        for block in self.blocks:
+            block.remember(words)
+        return words
 
-        Rows are scored :data:`PROBA_CHUNK` at a time with one gather and one segment
-        sum each, which bounds the temporary (features x classes) array.
-        """
-        scores = np.tile(self.intercept.astype(np.float64), (len(rows), 1))
-        for first in range(0, len(rows), PROBA_CHUNK):
-            chunk = rows[first : first + PROBA_CHUNK]
-            sizes = np.array([len(columns) for columns, _ in chunk], dtype=np.int64)
-            filled = np.flatnonzero(sizes)
-            if not filled.size:
-                continue
-            columns = np.concatenate([columns for columns, _ in chunk])
-            values = np.concatenate([values for _, values in chunk])
-            weighted = self.coef_t[columns] * values[:, None]
-            starts = (np.cumsum(sizes) - sizes)[filled]
-            scores[first + filled] += np.add.reduceat(weighted, starts, axis=0)
-        scores -= scores.max(axis=1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=1, keepdims=True)
-        return scores
+    def _features(self, texts: Sequence[list[str]]) -> FeatureRows:
+        """:meth:`features` of texts given as their white-space words, all remembered."""
+        found = zip(*(block.columns(texts) for block in self.blocks), strict=True)
+        per_text = list(map(b"".join, found))
+        columns = np.frombuffer(b"".join(per_text), dtype=np.int32)
+        sizes = np.fromiter(map(len, per_text), dtype=np.int64, count=len(texts))
+        text_of = np.repeat(np.arange(len(texts)), sizes // columns.itemsize)
+        columns, counts, text_of = _count_per_text(columns, text_of, len(self._idf))
+        block_of = np.searchsorted(self._offsets, columns, side="right") - 1
+        tf = counts.astype(np.float64)
+        if self._sublinear.all():
+            tf = np.log(tf) + 1.0
+        elif self._sublinear.any():
+            sublinear = self._sublinear[block_of]
+            tf[sublinear] = np.log(tf[sublinear]) + 1.0
+        values = tf * self._idf[columns]
+        segment = text_of * len(self.blocks) + block_of  # each block is normalised alone
+        norms = np.bincount(segment, values * values, minlength=len(texts) * len(self.blocks))
+        values /= np.sqrt(norms)[segment]
+        bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(text_of, minlength=len(texts)), out=bounds[1:])
+        return FeatureRows(columns.astype(np.int64), values, bounds)
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities for normalised texts, shape (n_texts, n_classes)."""
-        return self.proba_of_rows(self.rows(texts))
+        return self.score(texts, evidence=0).probabilities
+
+    def score(self, texts: Sequence[str], evidence: int = 5) -> Scores:
+        """Probabilities, ranking and the ``evidence`` strongest features of normalised texts.
+
+        Texts are scored :data:`PROBA_CHUNK` at a time, with one gather and one segment sum
+        each; that bounds the (classes x entries) temporary.
+        """
+        words = self._remembered_words(texts)
+        probabilities = np.empty((len(texts), len(self.classes)))
+        ranking = np.empty(probabilities.shape, dtype=np.int64)
+        found: list[list[str]] = []
+        for first in range(0, len(texts), PROBA_CHUNK):
+            features = self._features(words[first : first + PROBA_CHUNK])
+            rows = slice(first, first + len(features))
+            # value x coefficient of every entry for every class; class-major, so that each
+            # class's segment sums run over contiguous memory
+            weighted = np.take(self._coef_by_class, features.columns, axis=1) * features.values
+            scores = np.tile(self.intercept.astype(np.float64), (len(features), 1))
+            filled = np.flatnonzero(np.diff(features.bounds))
+            if filled.size:
+                scores[filled] += np.add.reduceat(weighted, features.bounds[filled], axis=1).T
+            scores -= scores.max(axis=1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=1, keepdims=True)
+            probabilities[rows] = scores
+            # argsort reversed: of equal probabilities, the later class ranks first
+            ranking[rows] = scores.argsort(axis=1)[:, ::-1]
+            if evidence:
+                found += self._top_features(features, weighted, ranking[rows, 0], evidence)
+        return Scores(probabilities, ranking, found)
+
+    def _top_features(
+        self, features: FeatureRows, weighted: np.ndarray, labels: np.ndarray, k: int
+    ) -> list[list[str]]:
+        """Per row, the (at most ``k``) features with the largest positive contribution
+        (value x coefficient) towards the row's class in ``labels``, largest first."""
+        bounds = features.bounds
+        row_of = np.repeat(np.arange(len(features)), np.diff(bounds))
+        against = -weighted[labels[row_of], np.arange(len(row_of))]
+        # Equal contributions are common (n-grams that always occur together get equal
+        # coefficients), and np.argsort of a row orders them its own way: each row is sorted
+        # alone, as it always was, so that the evidence stays the same.
+        strongest = [
+            against[start:end].argsort()[:k]
+            for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        ]
+        chosen = np.concatenate([*strongest, np.empty(0, dtype=np.int64)])
+        chosen += np.repeat(bounds[:-1], np.minimum(np.diff(bounds), k))
+        pushing = chosen[against[chosen] < 0]
+        names = self.feature_names
+        found = [names[c] for c in features.columns[pushing].tolist()]
+        per_row = np.bincount(row_of[pushing], minlength=len(features)).tolist()
+        ends = np.cumsum(per_row).tolist()
+        return [found[end - count : end] for count, end in zip(per_row, ends, strict=True)]
+
+    @cached_property
+    def _coef_by_class(self) -> np.ndarray:
+        return np.ascontiguousarray(self.coef_t.T)
 
     @cached_property
     def _offsets(self) -> np.ndarray:
@@ -180,13 +258,6 @@ class LinearScorer:
         for block in self.blocks:
             idf[block.offset : block.offset + len(block.idf)] = block.idf
         return idf
-
-    def top_features(self, row: Row, label: str, k: int = 5) -> list[str]:
-        """The features of a row that push hardest towards ``label``."""
-        columns, values = row
-        contributions = values * self.coef_t[columns, self.classes.index(label)]
-        order = np.argsort(-contributions)[:k]
-        return [self.feature_names[columns[i]] for i in order if contributions[i] > 0]
 
     @cached_property
     def feature_names(self) -> list[str]:
@@ -270,6 +341,41 @@ class LinearScorer:
                 )
             )
         return cls(blocks, coef_t, intercept, classes.tolist(), segmenter)
+
+
+def _count_per_text(
+    columns: np.ndarray, text_of: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct columns of each text in order of first occurrence, how often each occurs,
+    and the text each belongs to (``columns`` < ``width``, grouped by text in ``text_of``)."""
+    if not columns.size:
+        return columns, text_of, text_of
+    keys = text_of * width + columns
+    order = _stable_order(keys)
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    count_at = np.zeros(len(keys), dtype=np.int32)
+    # stable: the first of each run of equal keys is the first occurrence of that (text, column)
+    count_at[order[starts]] = np.diff(starts, append=len(keys))
+    kept = np.flatnonzero(count_at)  # first occurrences, in text order
+    return columns[kept], count_at[kept], text_of[kept]
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """The permutation that sorts non-negative integer ``keys`` stably.
+
+    A least-significant-digit radix sort on 16-bit digits: numpy sorts uint16 stably with a
+    linear-time radix sort, where wider keys would take a comparison sort, ~5x slower here.
+    """
+    if not keys.size:
+        return np.zeros(0, dtype=np.intp)
+    width = 4 if int(keys.max()) < 1 << 32 else 8
+    # little-endian, so that the 16-bit digits of each key come lowest first
+    digits = keys.astype(f"<u{width}").view("<u2").reshape(len(keys), width // 2)
+    order = digits[:, 0].argsort(kind="stable")
+    for digit in range(1, (int(keys.max()).bit_length() + 15) // 16):
+        order = order[digits[order, digit].argsort(kind="stable")]
+    return order
 
 
 def _array(

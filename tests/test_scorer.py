@@ -1,0 +1,116 @@
+"""The batch scorer computes exactly what a Counter per text and feature block gives.
+
+The reference below is the per-text computation the scorer replaced: it lists each text's
+n-grams as the vectorisers make them, counts them with a Counter per (text, block), and
+applies sublinear TF, IDF and the l2 norm per block. The scorer must give the same columns
+in the same order and bit-identical values, since the order of the terms decides the
+rounding of the sums and which of two equal contributions is named first as evidence.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bounce_ml import config
+from bounce_ml.corpus.files import load_corpus
+from bounce_ml.predict.artifacts import load_model
+from bounce_ml.predict.scorer import FeatureBlock, LinearScorer
+from bounce_ml.text.normalize import normalize_text
+
+CORPUS = [normalize_text(text) for text in load_corpus().texts]
+SAMPLE = CORPUS[::5]
+
+
+def _scorer() -> LinearScorer:
+    return load_model(config.MODELS_DIR).scorer  # a fresh one: its word caches start empty
+
+
+def _grams(block: FeatureBlock, text: str) -> list[str]:
+    low, high = block.ngram_range
+    if block.tokenizer is not None:  # TfidfVectorizer(tokenizer=...) word n-grams
+        tokens = block.tokenizer(text)
+        grams = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), min(high, len(tokens)) + 1):
+            grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        return grams
+    grams = []  # analyzer="char_wb"
+    for word in text.split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            if len(padded) <= n:
+                grams.append(padded)
+                break
+            grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+    return grams
+
+
+def _reference_row(scorer: LinearScorer, text: str) -> tuple[list[int], list[float]]:
+    columns: list[int] = []
+    values: list[float] = []
+    for block in scorer.blocks:
+        known = [block.vocabulary[g] for g in _grams(block, text) if g in block.vocabulary]
+        found = Counter(known)
+        tf = np.array(list(found.values()), dtype=np.float64)
+        if block.sublinear_tf:
+            tf = np.log(tf) + 1.0
+        weights = tf * block.idf[list(found)]
+        weights /= np.sqrt(np.bincount(np.zeros(len(weights), int), weights=weights * weights))
+        columns += [column + block.offset for column in found]
+        values += weights.tolist()
+    return columns, values
+
+
+def test_features_are_a_counter_per_text_and_block() -> None:
+    scorer = _scorer()
+    features = scorer.features(SAMPLE)
+    for i, text in enumerate(SAMPLE):
+        start, end = features.bounds[i], features.bounds[i + 1]
+        columns, values = _reference_row(scorer, text)
+        assert features.columns[start:end].tolist() == columns, text
+        assert features.values[start:end].tolist() == values, text
+
+
+def test_batches_and_caches_do_not_change_scores() -> None:
+    scorer = _scorer()
+    texts = SAMPLE[:300]
+    whole = scorer.score(texts)  # cold caches
+    one_by_one = [scorer.score([text]) for text in texts]  # warm caches
+    fresh = [_scorer().score([text]) for text in texts[:20]]
+    assert np.array_equal(whole.probabilities, np.vstack([s.probabilities for s in one_by_one]))
+    assert whole.evidence == [s.evidence[0] for s in one_by_one]
+    assert [s.evidence[0] for s in fresh] == whole.evidence[:20]
+
+
+def test_evidence_is_each_rows_argsort_of_its_contributions() -> None:
+    scorer = _scorer()
+    scores = scorer.score(SAMPLE)
+    features = scorer.features(SAMPLE)
+    for i in range(len(SAMPLE)):
+        start, end = features.bounds[i], features.bounds[i + 1]
+        columns = features.columns[start:end]
+        label = scores.ranking[i, 0]
+        contributions = features.values[start:end] * scorer.coef_t[columns, label]
+        order = np.argsort(-contributions)[:5]
+        expected = [scorer.feature_names[columns[j]] for j in order if contributions[j] > 0]
+        assert scores.evidence[i] == expected
+
+
+def test_empty_texts_and_batches() -> None:
+    scorer = _scorer()
+    scores = scorer.score(["", "550 user unknown", ""])
+    assert scores.evidence[0] == [] and scores.evidence[2] == []
+    assert np.allclose(scores.probabilities.sum(axis=1), 1.0)
+    assert scorer.score([]).probabilities.shape == (0, len(scorer.classes))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from([*"ab1.5 \t<>x用户不存在'_-", "\u3000", "\x1c"]), max_size=40))
+def test_a_texts_tokens_are_its_words_tokens(text: str) -> None:
+    # The words block tokenises each white-space word alone and caches it.
+    words = next(b for b in _scorer().blocks if b.tokenizer is not None)
+    assert words.tokenizer is not None
+    assert words.tokenizer(text) == [t for word in text.split() for t in words.tokenizer(word)]
