@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,9 +78,9 @@ def test_features_are_a_counter_per_text_and_block() -> None:
 def test_batches_and_caches_do_not_change_scores() -> None:
     scorer = _scorer()
     texts = SAMPLE[:300]
-    whole = scorer.score(texts)  # cold caches
+    whole = scorer.score(texts)  # cold caches, many new words: the n-gram table
     one_by_one = [scorer.score([text]) for text in texts]  # warm caches
-    fresh = [_scorer().score([text]) for text in texts[:20]]
+    fresh = [_scorer().score([text]) for text in texts[:20]]  # cold, few words: no table
     assert np.array_equal(whole.probabilities, np.vstack([s.probabilities for s in one_by_one]))
     assert whole.evidence == [s.evidence[0] for s in one_by_one]
     assert [s.evidence[0] for s in fresh] == whole.evidence[:20]
@@ -105,6 +106,43 @@ def test_empty_texts_and_batches() -> None:
     assert scores.evidence[0] == [] and scores.evidence[2] == []
     assert np.allclose(scores.probabilities.sum(axis=1), 1.0)
     assert scorer.score([]).probabilities.shape == (0, len(scorer.classes))
+
+
+@pytest.fixture(scope="module")
+def chars() -> FeatureBlock:
+    block = next(b for b in _scorer().blocks if b.tokenizer is None)
+    assert block._char_table is not None
+    return block
+
+
+def test_the_char_ngram_table_finds_what_the_vocabulary_does(chars: FeatureBlock) -> None:
+    words = list(dict.fromkeys(word for text in CORPUS for word in text.split()))
+    assert chars._char_table is not None
+    table = chars._char_table.columns(words, chars.ngram_range)
+    assert table == [chars._char_columns(word) for word in words]
+
+
+# Characters of the vocabulary and others (emoji, a lone surrogate, a private-use and a last
+# code point), so that unknown characters sit next to known ones.
+_CHARACTERS = st.sampled_from([*"abz019.:-<>@_'用户邮件不存在退回，。é", "😀", "\ud800", "\ue000"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(_CHARACTERS, min_size=1, max_size=12), min_size=1, max_size=8))
+def test_the_char_ngram_table_on_any_words(chars: FeatureBlock, words: list[str]) -> None:
+    assert chars._char_table is not None
+    table = chars._char_table.columns(words, chars.ngram_range)
+    assert table == [chars._char_columns(word) for word in words]
+
+
+def test_the_char_ngram_table_of_a_vocabulary_without_some_lengths() -> None:
+    vocabulary = {" a": 0, "ab": 1, "b ": 2, "x": 3, "用户": 4}  # no 3- or 4-grams
+    block = FeatureBlock("chars", (2, 4), vocabulary, np.ones(5), True, offset=7)
+    assert block._char_table is not None
+    words = ["ab", "ba", "用户", "xx", "zzz", "a"]
+    expected = [block._char_columns(word) for word in words]
+    assert block._char_table.columns(words, block.ngram_range) == expected
+    assert expected[0] == np.array([7, 8, 9], dtype=np.int32).tobytes()
 
 
 @settings(max_examples=300, deadline=None)

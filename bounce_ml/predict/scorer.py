@@ -28,6 +28,7 @@ from bounce_ml.text.tokenize import Tokenizer
 # A vocabulary lookup that found a column (column 0 included, so not filter(None, ...)).
 _is_known = cast("Callable[[int | None], TypeGuard[int]]", partial(is_not, None))
 WORD_CACHE_SIZE = 200_000  # distinct words whose tokens or n-gram columns a block remembers
+TABLE_MIN_WORDS = 200  # new words in one batch from which the chars block uses its table
 PROBA_CHUNK = 256  # texts scored together: bounds a (classes x features) temporary to ~10 MB
 
 
@@ -41,6 +42,88 @@ def _word_char_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
             break
         grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
     return grams
+
+
+@dataclass(frozen=True)
+class _CharGramTable:
+    """A character n-gram vocabulary as sorted integer keys, to look up the n-grams of many
+    words with a few numpy calls instead of a dictionary look-up per n-gram.
+
+    Each character of the vocabulary gets a digit from 1 up (0: a character no n-gram
+    holds), and an n-gram is the number with its characters' digits in base ``radix``:
+    n-grams of one length and their keys correspond one to one.
+    """
+
+    digit_of_code: np.ndarray  # digit of each code point up to the largest; the last is 0
+    radix: int
+    tables: dict[int, tuple[np.ndarray, np.ndarray]]  # length -> sorted keys, joined columns
+
+    @classmethod
+    def of(cls, vocabulary: dict[str, int], offset: int, longest: int) -> _CharGramTable | None:
+        """The table of a vocabulary of n-grams up to ``longest`` characters, or None when
+        it is empty or their keys would not fit in 63 bits."""
+        if not vocabulary:
+            return None
+        # One line per n-gram: char_wb n-grams lie inside white-space words, so none holds "\n".
+        codes = _code_points("\n".join(vocabulary))
+        starts = np.concatenate(([0], np.flatnonzero(codes == ord("\n")) + 1))
+        lengths = np.diff(starts, append=len(codes) + 1) - 1
+        present = np.zeros(int(codes.max(initial=0)) + 2, dtype=np.int64)
+        present[codes] = 1
+        digit_of_code = np.cumsum(present) * present
+        radix = int(digit_of_code.max()) + 1
+        if radix ** max(longest, int(lengths.max(initial=0))) >= 1 << 63:
+            return None
+        keys = np.zeros(len(lengths), dtype=np.int64)
+        for place in range(int(lengths.max(initial=0))):
+            has = lengths > place
+            keys[has] = keys[has] * radix + digit_of_code[codes[starts[has] + place]]
+        columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+        tables = {}
+        for length in np.unique(lengths).tolist():
+            of_length = np.flatnonzero(lengths == length)
+            by_key = of_length[np.argsort(keys[of_length])]
+            tables[length] = (keys[by_key], columns[by_key] + offset)
+        return cls(digit_of_code, radix, tables)
+
+    def columns(self, words: list[str], ngram_range: tuple[int, int]) -> list[bytes]:
+        """Per word, the joined columns (int32 bytes) of its known n-grams, as
+        :meth:`FeatureBlock._char_columns` gives them (words of at least ``low - 2``
+        characters)."""
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 2
+        codes = _code_points("".join([f" {word} " for word in words]))
+        digits = self.digit_of_code[np.minimum(codes, len(self.digit_of_code) - 1)]
+        word_starts = np.cumsum(lengths) - lengths
+        found_in: list[np.ndarray] = []  # the word of each n-gram found
+        found: list[np.ndarray] = []  # its column
+        low, high = ngram_range
+        for n in range(low, high + 1):
+            windows = np.maximum(lengths - n + 1, 0)
+            word_of = np.repeat(np.arange(len(words)), windows)
+            first_window = np.cumsum(windows) - windows
+            positions = np.arange(len(word_of)) + (word_starts - first_window)[word_of]
+            keys = digits[positions]
+            for place in range(1, n):
+                keys = keys * self.radix + digits[positions + place]
+            table_keys, table_columns = self.tables.get(n, _NO_NGRAMS)
+            at = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
+            known = table_keys[at] == keys
+            found_in.append(word_of[known])
+            found.append(table_columns[at[known]])
+        word_of = np.concatenate(found_in)
+        # grouped by word; within a word, by n, then by position, as the n-grams are made
+        columns = np.concatenate(found)[_stable_order(word_of)].astype(np.int32).tobytes()
+        ends = (np.cumsum(np.bincount(word_of, minlength=len(words))) * 4).tolist()
+        return [columns[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+
+
+_NO_NGRAMS = (np.full(1, -1), np.zeros(1, dtype=np.int64))  # a key no n-gram has
+
+
+def _code_points(text: str) -> np.ndarray:
+    # surrogatepass: a lone surrogate (from undecodable input) is a character like any other
+    encoded = text.encode("utf-32-le", "surrogatepass")
+    return np.frombuffer(encoded, dtype="<u4").astype(np.int64)
 
 
 @dataclass
@@ -75,6 +158,12 @@ class FeatureBlock:
         # so a text's tokens are its words' tokens.
         if self.tokenizer is not None:
             return list(map(self.tokenizer, words))
+        # Many new words are looked up all at once in numpy: that pays for building the
+        # table (a few ms) only when a batch brings that many. A word shorter than the
+        # shortest n-gram is counted whole (see _word_char_ngrams), which the table leaves out.
+        shortest = min(map(len, words)) + 2
+        if len(words) >= TABLE_MIN_WORDS and shortest >= self.ngram_range[0] and self._char_table:
+            return self._char_table.columns(words, self.ngram_range)
         return list(map(self._char_columns, words))
 
     def columns(self, texts: Sequence[list[str]]) -> list[bytes]:
@@ -103,6 +192,10 @@ class FeatureBlock:
         if not self.offset:
             return self.vocabulary
         return {gram: column + self.offset for gram, column in self.vocabulary.items()}
+
+    @cached_property
+    def _char_table(self) -> _CharGramTable | None:
+        return _CharGramTable.of(self.vocabulary, self.offset, self.ngram_range[1])
 
     def _char_columns(self, word: str) -> bytes:
         grams = _word_char_ngrams(word, self.ngram_range)
