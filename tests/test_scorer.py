@@ -9,18 +9,20 @@ rounding of the sums and which of two equal contributions is named first as evid
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bounce_ml import config
 from bounce_ml.corpus.files import load_corpus
 from bounce_ml.predict.artifacts import load_model
 from bounce_ml.predict.scorer import FeatureBlock, LinearScorer
-from bounce_ml.text.normalize import normalize_text
+from bounce_ml.text.normalize import CJK, normalize_text
+from bounce_ml.text.tokenize import _TOKEN
 
 CORPUS = [normalize_text(text) for text in load_corpus().texts]
 SAMPLE = CORPUS[::5]
@@ -152,3 +154,23 @@ def test_a_texts_tokens_are_its_words_tokens(text: str) -> None:
     words = next(b for b in _scorer().blocks if b.tokenizer is not None)
     assert words.tokenizer is not None
     assert words.tokenizer(text) == [t for word in text.split() for t in words.tokenizer(word)]
+
+
+# The tokenizer's pattern with its Chinese alternative as a group, to tell the kinds apart.
+_TOKEN_KINDS = re.compile(_TOKEN.pattern.replace(f"[{CJK}]+", f"(?P<cjk>[{CJK}]+)", 1), re.VERBOSE)
+# Arabic-Indic and full-width digits: the status code pattern takes any Unicode digit.
+_TOKEN_TEXT = st.sampled_from([*"ab5.1 <>x用户不存在'_-", "\u0663", "\uff15", "\u3000"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_TOKEN_TEXT, max_size=40))
+@example("550 5.\u0663.1 用户不存在")  # a status code that is not ASCII
+def test_tokens_are_the_patterns_matches_with_chinese_runs_cut(text: str) -> None:
+    # Written out match by match, as the tokenizer did before it used findall.
+    words = next(b for b in _scorer().blocks if b.tokenizer is not None)
+    assert words.tokenizer is not None
+    cut = words.tokenizer.segmenter.cut
+    expected: list[str] = []
+    for match in _TOKEN_KINDS.finditer(text):
+        expected += cut(match["cjk"]) if match["cjk"] else [match[0]]
+    assert words.tokenizer(text) == expected

@@ -17,7 +17,7 @@ from bounce_ml.text.segment import Segmenter
 # alternative starts at most once per run of its characters: linear time.
 _TOKEN = re.compile(
     rf"""
-    (?P<cjk>[{CJK}]+)                       # a run of Chinese characters, segmented
+    [{CJK}]+                                # a run of Chinese characters, segmented
     | <[a-z]+>                              # placeholders from normalize_text
     | (?<![\d.])[2-5]\.\d{{1,3}}\.\d{{1,3}}(?![\d.]*\d)  # enhanced status code 5.1.1
     | [a-z0-9]+(?:['_][a-z0-9]+)*           # latin words, numbers, reply codes
@@ -43,12 +43,15 @@ class Tokenizer:
         self.segmenter = segmenter
 
     def __call__(self, text: str) -> list[str]:
+        found = _TOKEN.findall(text)
+        if text.isascii():  # no Chinese to segment
+            return found
         tokens: list[str] = []
         cut = self.segmenter.cut
-        for match in _TOKEN.finditer(text):
-            cjk = match.group("cjk")
-            if cjk:
-                tokens += cut(cjk)
+        for token in found:
+            # Chinese runs are the only tokens that start with a non-ASCII character.
+            if not token[0].isascii():
+                tokens += cut(token)
             else:
-                tokens.append(match.group(0))
+                tokens.append(token)
         return tokens
