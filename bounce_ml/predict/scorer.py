@@ -72,18 +72,18 @@ class _CharGramTable:
         present[codes] = 1
         digit_of_code = np.cumsum(present) * present
         radix = int(digit_of_code.max()) + 1
-        if radix ** max(longest, int(lengths.max(initial=0))) >= 1 << 63:
+        longest = max(longest, int(lengths.max(initial=0)))
+        if radix**longest >= 1 << 63:
             return None
-        keys = np.zeros(len(lengths), dtype=np.int64)
-        for place in range(int(lengths.max(initial=0))):
-            has = lengths > place
-            keys[has] = keys[has] * radix + digit_of_code[codes[starts[has] + place]]
+        digits = digit_of_code[codes]
         columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
         tables = {}
-        for length in np.unique(lengths).tolist():
+        for length in range(1, longest + 1):
             of_length = np.flatnonzero(lengths == length)
-            by_key = of_length[np.argsort(keys[of_length])]
-            tables[length] = (keys[by_key], columns[by_key] + offset)
+            if of_length.size:
+                keys = _keys(digits, starts[of_length], length, radix)
+                by_key = np.argsort(keys)
+                tables[length] = (keys[by_key], columns[of_length[by_key]] + offset)
         return cls(digit_of_code, radix, tables)
 
     def columns(self, words: list[str], ngram_range: tuple[int, int]) -> list[bytes]:
@@ -102,9 +102,7 @@ class _CharGramTable:
             word_of = np.repeat(np.arange(len(words)), windows)
             first_window = np.cumsum(windows) - windows
             positions = np.arange(len(word_of)) + (word_starts - first_window)[word_of]
-            keys = digits[positions]
-            for place in range(1, n):
-                keys = keys * self.radix + digits[positions + place]
+            keys = _keys(digits, positions, n, self.radix)
             table_keys, table_columns = self.tables.get(n, _NO_NGRAMS)
             at = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
             known = table_keys[at] == keys
@@ -117,13 +115,20 @@ class _CharGramTable:
         return [columns[start:end] for start, end in zip([0, *ends], ends, strict=False)]
 
 
+def _keys(digits: np.ndarray, starts: np.ndarray, length: int, radix: int) -> np.ndarray:
+    """The keys of the n-grams of ``length`` digits that begin at ``starts``."""
+    keys = digits[starts]
+    for place in range(1, length):
+        keys = keys * radix + digits[starts + place]
+    return keys
+
+
 _NO_NGRAMS = (np.full(1, -1), np.zeros(1, dtype=np.int64))  # a key no n-gram has
 
 
 def _code_points(text: str) -> np.ndarray:
     # surrogatepass: a lone surrogate (from undecodable input) is a character like any other
-    encoded = text.encode("utf-32-le", "surrogatepass")
-    return np.frombuffer(encoded, dtype="<u4").astype(np.int64)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
 @dataclass
@@ -145,10 +150,11 @@ class FeatureBlock:
         """Analyse the words of texts (given as their white-space words) not met yet: all at
         once, so that the chars block can look many new words up together."""
         cache = self._word_cache
-        new = list(dict.fromkeys(word for words in texts for word in words if word not in cache))
+        words = dict.fromkeys(chain.from_iterable(texts))
+        new = [word for word in words if word not in cache]
         if len(cache) + len(new) > WORD_CACHE_SIZE:
             cache.clear()
-            new = list(dict.fromkeys(chain.from_iterable(texts)))
+            new = list(words)
         if new:
             cache.update(zip(new, self._analyse(new), strict=True))
 
