@@ -182,12 +182,13 @@ class FeatureBlock:
         # As TfidfVectorizer's word n-grams: all n-grams of the lowest n, then of the next.
         column_of = self._joined_vocabulary.get
         low, high = self.ngram_range
+        longer = range(max(low, 2), high + 1)
         found = []
         for words in texts:
             tokens = list(chain.from_iterable(map(of_word, words)))
             known = list(filter(_is_known, map(column_of, tokens))) if low == 1 else []
-            for n in range(max(low, 2), high + 1):
-                grams = map(" ".join, zip(*(tokens[i:] for i in range(n)), strict=False))
+            for n in longer:
+                grams = map(" ".join, zip(*[tokens[i:] for i in range(n)], strict=False))
                 known += filter(_is_known, map(column_of, grams))
             found.append(array("i", known).tobytes())
         return found
@@ -268,7 +269,8 @@ class LinearScorer:
         block_of = np.searchsorted(self._offsets, columns, side="right") - 1
         tf = counts.astype(np.float64)
         if self._sublinear.all():
-            tf = np.log(tf) + 1.0
+            np.log(tf, out=tf)
+            tf += 1.0
         elif self._sublinear.any():
             sublinear = self._sublinear[block_of]
             tf[sublinear] = np.log(tf[sublinear]) + 1.0
