@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bounce_ml import config
 from bounce_ml.corpus.files import load_corpus
 from bounce_ml.predict.artifacts import load_model
-from bounce_ml.predict.scorer import FeatureBlock, LinearScorer
+from bounce_ml.predict.scorer import FeatureBlock, LinearScorer, _stable_order
 from bounce_ml.text.normalize import CJK, normalize_text
 from bounce_ml.text.tokenize import _TOKEN
 
@@ -108,6 +108,14 @@ def test_empty_texts_and_batches() -> None:
     assert scores.evidence[0] == [] and scores.evidence[2] == []
     assert np.allclose(scores.probabilities.sum(axis=1), 1.0)
     assert scorer.score([]).probabilities.shape == (0, len(scorer.classes))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**62), max_size=60), st.integers(0, 62))
+def test_the_radix_sort_is_numpys_stable_sort(keys: list[int], shift: int) -> None:
+    # keys of every width, with repeats (the shift sends many of them to the same value)
+    array = np.array(keys, dtype=np.int64) >> shift
+    assert _stable_order(array).tolist() == np.argsort(array, kind="stable").tolist()
 
 
 @pytest.fixture(scope="module")

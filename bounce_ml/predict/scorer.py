@@ -127,6 +127,7 @@ _NO_NGRAMS = (np.full(1, -1), np.zeros(1, dtype=np.int64))  # a key no n-gram ha
 
 
 def _code_points(text: str) -> np.ndarray:
+    """The code point of each character of ``text``."""
     # surrogatepass: a lone surrogate (from undecodable input) is a character like any other
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
@@ -450,7 +451,7 @@ def _count_per_text(
     """The distinct columns of each text in order of first occurrence, how often each occurs,
     and the text each belongs to (``columns`` < ``width``, grouped by text in ``text_of``)."""
     if not columns.size:
-        return columns, text_of, text_of
+        return columns, text_of.copy(), text_of
     keys = text_of * width + columns
     order = _stable_order(keys)
     ordered = keys[order]
@@ -470,11 +471,12 @@ def _stable_order(keys: np.ndarray) -> np.ndarray:
     """
     if not keys.size:
         return np.zeros(0, dtype=np.intp)
-    width = 4 if int(keys.max()) < 1 << 32 else 8
+    bits = int(keys.max()).bit_length()
+    width = 4 if bits <= 32 else 8
     # little-endian, so that the 16-bit digits of each key come lowest first
     digits = keys.astype(f"<u{width}").view("<u2").reshape(len(keys), width // 2)
     order = digits[:, 0].argsort(kind="stable")
-    for digit in range(1, (int(keys.max()).bit_length() + 15) // 16):
+    for digit in range(1, (bits + 15) // 16):
         order = order[digits[order, digit].argsort(kind="stable")]
     return order
 
