@@ -61,6 +61,10 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,  # the app writes its own JSON access log
+        # asyncio's own loop, not uvloop even when installed: at 16 clients uvloop lowered
+        # the median latency but raised the 99th percentile (bench/service_load.py). The
+        # HTTP parser is uvicorn's choice: httptools (in the serve extra), else h11.
+        loop="asyncio",
         # On SIGHUP a new worker must load the model before it replaces an old one.
         timeout_worker_healthcheck=MODEL_LOAD_TIMEOUT_S,
         log_level="info",
