@@ -84,19 +84,6 @@ def test_classify_records_the_status_fields_count(server: LiveServer) -> None:
     assert [(r["source"], r["index"]) for r in results] == [("records", i) for i in range(3)]
 
 
-def test_any_json_media_type_gets_the_same_answer(server: LiveServer) -> None:
-    # application/json is answered by bounce_ml/serve/shortcut.py, other JSON media types
-    # by the FastAPI route: both must send the same bytes.
-    body = json.dumps({"records": [{"text": UU, "status": "5.1.1"}, {"text": ZH}], "lang": "zh"})
-    answers = [
-        server.client.post("/v1/classify", content=body, headers={"content-type": kind})
-        for kind in ("application/json", "application/merge-patch+json")
-    ]
-    assert [answer.status_code for answer in answers] == [200, 200]
-    assert answers[0].content == answers[1].content
-    assert answers[0].headers["content-type"] == answers[1].headers["content-type"]
-
-
 def test_an_email_gives_one_result_per_recipient_as_predict_input(server: LiveServer) -> None:
     path = EMAILS / "exim_prose_syntax_and_unroutable.eml"
     response = server.client.post(

@@ -64,22 +64,17 @@ class BodyLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self.app(scope, replaying(b"".join(chunks), receive), send)
+        body = b"".join(chunks)
+        delivered = False
 
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()  # waits for the disconnect, as the server would
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-def replaying(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the whole ``body`` (already read) in one message, then
-    waits on ``receive`` for the disconnect, as the server's own would."""
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if delivered:
-            return await receive()
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
+        await self.app(scope, replay, send)
 
 
 class AccessLog:

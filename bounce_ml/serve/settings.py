@@ -8,7 +8,6 @@ workers by importing the app factory; it cannot hand them Python objects).
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,15 +44,6 @@ class Settings:
     api_key: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_batch: int = DEFAULT_MAX_BATCH
-
-    def admits(self, authorization: str) -> bool:
-        """Whether a request with this ``Authorization`` header value may be served."""
-        if self.api_key is None:
-            return True
-        scheme, _, given = authorization.partition(" ")
-        # compare_digest takes as long whatever the key's first wrong byte: no timing leak
-        matches = secrets.compare_digest(given.strip().encode(), self.api_key.encode())
-        return scheme.lower() == "bearer" and matches
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
