@@ -158,3 +158,19 @@ def test_exported_bounce_text_cannot_run_as_a_formula_and_comes_back_unchanged(
         writer.writerows(rows)
     labeled, _, _ = read_labeled_sheet(sheet, default_taxonomy(), author=None)
     assert [(row.text, row.label) for row in labeled] == [(text, "user_unknown")]
+
+
+def test_review_stores_a_lone_surrogate_as_the_replacement_character(tmp_path: Path) -> None:
+    # A JSON escape can make a character that SQLite (UTF-8 only) cannot store.
+    batch = tmp_path / "bounces.jsonl"
+    batch.write_text('{"text": "\\ud800 Zenmail mailroom returned it"}\n', encoding="utf-8")
+    store_path = tmp_path / "feedback.sqlite3"
+    args = ["review", "--input", str(batch), "--feedback", str(store_path), "--below", "0.99"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    with FeedbackStore(store_path) as store:
+        assert [group.example for group in store.review_queue()] == [
+            "\ufffd Zenmail mailroom returned it"
+        ]
+        store.add_label("\udc80 Zenmail mailroom returned it", "content_rejected")
+        assert store.review_queue() == []  # the same wording: the queued row got the label

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from live_server import LiveServer, live_server, wait_for
@@ -87,3 +88,23 @@ def test_a_feedback_file_that_is_not_a_store_is_refused_before_serving(tmp_path:
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"bounce-ml: error: {not_a_store}: not a bounce-ml feedback store")
     assert not_a_store.read_text(encoding="utf-8") == "my notes\n" * 100
+
+
+def test_a_lone_surrogate_is_replaced_and_the_review_queue_keeps_working(tmp_path: Path) -> None:
+    # JSON may carry "\ud800", which UTF-8 (the response, SQLite) cannot hold.
+    broken = "\ud800 the frobnicator declined it"
+    with live_server(tmp_path) as server:
+        body = json.dumps({"texts": [broken]})  # json.dumps escapes it: valid JSON
+        response = server.client.post(
+            "/v1/classify", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 200
+        [result] = response.json()["results"]
+        assert result["text"] == "\ufffd the frobnicator declined it"
+        assert result["note"] == "invalid characters replaced by U+FFFD"
+        wait_for(lambda: len(_queue(server)) == 1, "the replaced text queued")
+        server.client.post("/v1/classify", json={"texts": [OTHER_UNSURE]})
+        wait_for(lambda: len(_queue(server)) == 2, "the queue writer still running")
+    with FeedbackStore(tmp_path / "feedback.sqlite3") as store:
+        examples = {group.example for group in store.review_queue()}
+    assert examples == {"\ufffd the frobnicator declined it", OTHER_UNSURE}

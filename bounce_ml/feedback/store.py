@@ -29,6 +29,7 @@ from bounce_ml.corpus.files import LabeledText
 from bounce_ml.errors import BounceMLError
 from bounce_ml.labels.taxonomy import Taxonomy, default_taxonomy
 from bounce_ml.text.normalize import normalize_text
+from bounce_ml.text.surrogates import replace_lone_surrogates
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
@@ -68,6 +69,11 @@ def default_feedback_path() -> Path:
         return Path(override).expanduser()
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(data_home) / "bounce-ml" / "feedback.sqlite3"
+
+
+def _utf8(value: str | None) -> str | None:
+    """A value SQLite can store (UTF-8 only): lone surrogates replaced by U+FFFD."""
+    return None if value is None else replace_lone_surrogates(value)
 
 
 def wording_key(text: str) -> str:
@@ -233,7 +239,8 @@ class FeedbackStore:
         ids = []
         with self._transaction() as db:
             for row, label in checked:
-                key = wording_key(row.text)
+                text = replace_lone_surrogates(row.text)  # SQLite stores UTF-8 only
+                key = wording_key(text)
                 (queued,) = db.execute(
                     "SELECT MIN(id) FROM feedback WHERE wording = ? AND label IS NULL", (key,)
                 ).fetchone()
@@ -241,7 +248,7 @@ class FeedbackStore:
                     db.execute(
                         "UPDATE feedback SET label = ?, origin = ?, author = ?, labeled = ? "
                         "WHERE wording = ? AND label IS NULL",
-                        (label, row.origin, row.author, now, key),
+                        (label, row.origin, _utf8(row.author), now, key),
                     )
                     ids.append(int(queued))
                     continue
@@ -250,13 +257,13 @@ class FeedbackStore:
                     "author, predicted_label, predicted_confidence, created, labeled) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        row.text,
+                        text,
                         key,
                         label,
-                        row.status,
-                        row.reply_code,
+                        _utf8(row.status),
+                        _utf8(row.reply_code),
                         row.origin,
-                        row.author,
+                        _utf8(row.author),
                         row.predicted_label,
                         row.predicted_confidence,
                         now,
@@ -271,11 +278,12 @@ class FeedbackStore:
 
         A wording a person already labeled in this store is not queued again.
         """
-        candidates = [(wording_key(item.text), item) for item in items if item.text.strip()]
+        texts = [(replace_lone_surrogates(item.text), item) for item in items]  # UTF-8 only
+        candidates = [(text, wording_key(text), item) for text, item in texts if text.strip()]
         now = _now()
         queued = 0
         with self._transaction() as db:
-            for key, item in candidates:
+            for text, key, item in candidates:
                 labeled = db.execute(
                     "SELECT 1 FROM feedback WHERE wording = ? AND label IS NOT NULL LIMIT 1",
                     (key,),
@@ -287,10 +295,10 @@ class FeedbackStore:
                     "predicted_label, predicted_confidence, top_labels, created) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        item.text,
+                        text,
                         key,
-                        item.status,
-                        item.reply_code,
+                        _utf8(item.status),
+                        _utf8(item.reply_code),
                         item.origin,
                         item.predicted_label,
                         item.predicted_confidence,
@@ -323,11 +331,12 @@ class FeedbackStore:
         ``key`` may also be any text of that wording: it is normalised first.
         """
         label = self._checked_label(label)
+        key = replace_lone_surrogates(key)
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE feedback SET label = ?, origin = ?, author = ?, labeled = ? "
                 "WHERE wording IN (?, ?) AND label IS NULL",
-                (label, origin, author, _now(), key, wording_key(key)),
+                (label, origin, _utf8(author), _now(), key, wording_key(key)),
             )
         return cursor.rowcount
 

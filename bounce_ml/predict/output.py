@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from bounce_ml.mail.records import BounceRecord
 from bounce_ml.predict.classifier import Prediction
+from bounce_ml.text.surrogates import has_lone_surrogates, replace_lone_surrogates
 
 # The record's columns, in output order, before the prediction's.
 RECORD_COLUMNS = (
@@ -33,9 +33,6 @@ EXTENSIONS = {
     ".csv": "csv",
     ".txt": "table",
 }
-# Lone surrogates cannot be written as UTF-8. Python makes them from bytes that are not
-# UTF-8 (in argv, standard input, file names) and JSON makes them from "\udc80" escapes.
-_SURROGATES = re.compile("[\ud800-\udfff]")
 REPLACED_NOTE = "invalid characters replaced by U+FFFD"
 # A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...)).
 # OWASP's CSV injection guidance: prefix such a cell with a single quote.
@@ -61,7 +58,7 @@ def write_rows(
     a spreadsheet would run as formulas are prefixed with ``'`` unless ``escape_formulas``
     is False (for programs that read the CSV).
     """
-    rows = map(_writable, rows)
+    rows = map(writable_row, rows)
     if fmt == "jsonl":
         return _count(out.write(json.dumps(row, ensure_ascii=False) + "\n") for row in rows)
     if fmt == "csv":
@@ -75,13 +72,12 @@ def write_rows(
     return len(materialised)
 
 
-def _writable(row: dict[str, Any]) -> dict[str, Any]:
-    # isascii() first: it is C-fast, and an ASCII value holds no surrogate.
-    if not any(
-        isinstance(v, str) and not v.isascii() and _SURROGATES.search(v) for v in row.values()
-    ):
+def writable_row(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as it can be written as UTF-8: lone surrogates replaced by U+FFFD, and its
+    ``note`` saying so (the row itself when it has none)."""
+    if not any(isinstance(v, str) and has_lone_surrogates(v) for v in row.values()):
         return row
-    fixed = {k: _SURROGATES.sub("\ufffd", v) if isinstance(v, str) else v for k, v in row.items()}
+    fixed = {k: replace_lone_surrogates(v) if isinstance(v, str) else v for k, v in row.items()}
     if "note" in fixed:
         fixed["note"] = "; ".join(note for note in (fixed["note"], REPLACED_NOTE) if note)
     return fixed

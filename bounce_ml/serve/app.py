@@ -35,7 +35,7 @@ from bounce_ml.mail.emails import BrokenMessageError, parse_bounce
 from bounce_ml.mail.records import BounceRecord
 from bounce_ml.mail.smtp import text_record
 from bounce_ml.predict.classifier import Classifier
-from bounce_ml.predict.output import result_row
+from bounce_ml.predict.output import result_row, writable_row
 from bounce_ml.serve import errors, schemas
 from bounce_ml.serve.feedback import ReviewRecorder
 from bounce_ml.serve.middleware import AccessLog, BodyLimit
@@ -288,7 +288,8 @@ def _classified(
     predictions = classifier.predict_records(records)
     pairs = list(zip(records, predictions, strict=True))
     recorder.submit([candidate(record, p) for record, p in pairs if needs_review(p)])
-    return [result_row(record, prediction) for record, prediction in pairs]
+    # As `predict` writes them: lone surrogates (from JSON escapes) replaced, and noted.
+    return [writable_row(result_row(record, prediction)) for record, prediction in pairs]
 
 
 def _given_record(record: schemas.Record, index: int) -> BounceRecord:

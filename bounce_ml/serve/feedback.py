@@ -74,7 +74,7 @@ class ReviewRecorder:
     def _store(store: FeedbackStore, candidates: list[ReviewCandidate]) -> None:
         try:
             store.add_for_review(candidates)
-        except (BounceMLError, OSError, sqlite3.Error) as exc:
+        except (BounceMLError, OSError, sqlite3.Error, ValueError) as exc:
             _log(f"{store.path}: {len(candidates)} review candidates not stored: {exc}")
 
 
