@@ -145,3 +145,23 @@ def test_with_workers_sighup_replaces_them_only_with_ones_that_load(tmp_path: Pa
         )
         results = server.client.post("/v1/classify", json={"texts": TEXTS}).json()["results"]
         assert results[0]["label"] == "mailbox_full"
+
+
+@pytest.mark.slow
+def test_with_workers_post_reload_replaces_every_worker(tmp_path: Path) -> None:
+    model_dir = _copy_model(tmp_path / "model")
+    with live_server(tmp_path, "--model", str(model_dir), "--workers", "2") as server:
+        (model_dir / METADATA_FILE).write_text("{not json", encoding="utf-8")
+        refused = httpx.post(f"{server.url}/v1/model/reload", headers={"Connection": "close"})
+        assert refused.status_code == 409  # checked before any worker is replaced
+        assert "aborting the restart" not in server.stderr()
+        _copy_model_files(model_dir)
+        _set_created(model_dir, "2033-01-01T00:00:00+00:00")
+        accepted = httpx.post(f"{server.url}/v1/model/reload", headers={"Connection": "close"})
+        assert accepted.status_code == 202
+        assert accepted.json()["created"] == "2033-01-01T00:00:00+00:00"
+        wait_for(
+            lambda: all(_created_anew(server) == "2033-01-01T00:00:00+00:00" for _ in range(6)),
+            "both workers replaced",
+            90,
+        )

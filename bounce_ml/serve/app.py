@@ -13,6 +13,7 @@ import base64
 import binascii
 import contextlib
 import dataclasses
+import os
 import secrets
 import signal
 import sqlite3
@@ -24,7 +25,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
@@ -166,10 +167,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The served model: label set, data hash, creation time, cross-validation metrics."""
         return schemas.ModelInfo.model_validate(model.describe())
 
-    @app.post("/v1/model/reload", dependencies=SECURED, tags=["model"])
-    async def reload(request: Request) -> schemas.ModelInfo:
+    @app.post(
+        "/v1/model/reload",
+        dependencies=SECURED,
+        tags=["model"],
+        responses={202: {"model": schemas.ModelInfo, "description": "Workers being replaced"}},
+    )
+    async def reload(request: Request, response: Response) -> schemas.ModelInfo:
         """Load the model directory again and swap it in; a bad model is refused (409) and
         the old one keeps serving. Requests in flight finish on the old model.
+
+        With several workers (`--workers N`), the worker that answers loads the model and,
+        if it loads, asks the main process to replace every worker one at a time, as
+        SIGHUP does: the answer is then 202, and the others follow within seconds.
 
         Without an API key this is allowed from the loopback interface only.
         """
@@ -180,6 +190,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except BounceMLError as exc:
             message = f"model not reloaded, still serving the old one: {exc}"
             raise HTTPException(409, message) from None
+        if settings.workers > 1:
+            os.kill(os.getppid(), signal.SIGHUP)  # uvicorn's supervisor replaces the workers
+            response.status_code = 202
         return schemas.ModelInfo.model_validate(fresh.describe())
 
     @app.get("/v1/review", dependencies=SECURED, tags=["feedback"])

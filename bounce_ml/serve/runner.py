@@ -40,6 +40,7 @@ def serve(
         env.MAX_BODY_VARIABLE: max_body_bytes,
         env.MAX_BATCH_VARIABLE: max_batch,
         env.FEEDBACK_VARIABLE: feedback,
+        env.WORKERS_VARIABLE: workers,
     }
     given = {variable: str(value) for variable, value in options.items() if value is not None}
     settings = env.Settings.from_env({**os.environ, **given})

@@ -21,6 +21,7 @@ API_KEY_VARIABLE = "BOUNCE_ML_API_KEY"
 API_KEY_FILE_VARIABLE = "BOUNCE_ML_API_KEY_FILE"
 MAX_BODY_VARIABLE = "BOUNCE_ML_MAX_BODY_BYTES"
 MAX_BATCH_VARIABLE = "BOUNCE_ML_MAX_BATCH"
+WORKERS_VARIABLE = "BOUNCE_ML_WORKERS"
 
 DEFAULT_MAX_BODY_BYTES = 5 << 20  # a bounce with its returned original fits easily
 DEFAULT_MAX_BATCH = 1_000
@@ -37,6 +38,7 @@ class Settings:
     max_body_bytes : larger request bodies get 413.
     max_batch : the most texts, records or messages in one request.
     feedback_path : the feedback store (labels people give, the review queue).
+    workers : how many worker processes uvicorn runs (a reload must reach them all).
     """
 
     feedback_path: Path
@@ -44,6 +46,7 @@ class Settings:
     api_key: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_batch: int = DEFAULT_MAX_BATCH
+    workers: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -56,6 +59,7 @@ class Settings:
             api_key=_api_key(environ),
             max_body_bytes=_positive_int(environ, MAX_BODY_VARIABLE, DEFAULT_MAX_BODY_BYTES),
             max_batch=_positive_int(environ, MAX_BATCH_VARIABLE, DEFAULT_MAX_BATCH),
+            workers=_positive_int(environ, WORKERS_VARIABLE, 1),
         )
 
 
