@@ -124,3 +124,56 @@ def test_bad_rules_file_names_the_rule(tmp_path: Path, body: str, message: str) 
     with pytest.raises(BounceMLError, match=message) as error:
         load_rules(_rules_file(tmp_path, body))
     assert "rule 'x'" in str(error.value)
+
+
+def test_the_one_scan_gate_changes_no_match_on_the_corpus() -> None:
+    from bounce_ml.corpus.files import load_corpus
+
+    gated = default_rules()
+    ungated = load_rules()  # the same rules, told that no floor has a gate
+    ungated._gates.update({0: None, gated.override_priority: None})
+    for text in load_corpus().texts[::3]:
+        key = normalize_text(text)
+        for floor in (0, gated.override_priority):
+            assert gated.matches(key, floor) == ungated.matches(key, floor), key
+
+
+_REFERRING_BACK = """
+[[rule]]
+id = "grouped"
+label = "user_unknown"
+priority = 50
+patterns = ['(nobody) here']
+[[rule]]
+id = "doubled"
+label = "syntax_error"
+priority = 50
+patterns = ['(bad) (\\w+) \\2']
+"""
+_SHARING_A_NAME = """
+[[rule]]
+id = "named-1"
+label = "user_unknown"
+priority = 50
+patterns = ['(?P<w>nobody) here']
+[[rule]]
+id = "named-2"
+label = "mailbox_full"
+priority = 50
+patterns = ['(?P<w>full) box']
+"""
+
+
+def test_rules_whose_patterns_refer_back_still_fire(tmp_path: Path) -> None:
+    # Joined into one alternation, \2 would name the group "(bad)", not "(\w+)".
+    rules = load_rules(_rules_file(tmp_path, _REFERRING_BACK))
+    assert rules.best("bad the the command").rule_id == "doubled"
+    assert rules.best("bad the cat") is None
+    assert rules.best("nobody here").rule_id == "grouped"
+
+
+def test_rules_that_share_a_group_name_still_fire(tmp_path: Path) -> None:
+    # One alternation of these would not compile: the name "w" twice.
+    rules = load_rules(_rules_file(tmp_path, _SHARING_A_NAME))
+    assert rules.best("nobody here").rule_id == "named-1"
+    assert rules.best("a full box").rule_id == "named-2"

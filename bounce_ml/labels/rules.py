@@ -8,7 +8,7 @@ top of the rules file and implemented in :meth:`RuleSet.best`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -65,9 +65,18 @@ class RuleSet:
     rules: tuple[Rule, ...]
     strong_priority: int
     override_priority: int
+    # One pattern per floor, of every rule at or above it (see `_gate`).
+    _gates: dict[int, re.Pattern[str] | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def matches(self, text: str, min_priority: int = 0) -> list[RuleMatch]:
         """Every rule of at least ``min_priority`` that fires on normalised ``text``, best first."""
+        if min_priority not in self._gates:
+            self._gates[min_priority] = self._gate(min_priority)
+        gate = self._gates[min_priority]
+        if gate is not None and not gate.search(text):
+            return []
         found = []
         for position, rule in enumerate(self.rules):
             if rule.priority < min_priority:
@@ -78,6 +87,25 @@ class RuleSet:
                 found.append(RuleMatch(rule.id, rule.label, rule.priority, words, position))
         found.sort(key=lambda m: (-m.priority, -m.specificity, m.position))
         return found
+
+    def _gate(self, min_priority: int) -> re.Pattern[str] | None:
+        """All patterns of the rules of at least ``min_priority`` as one alternation.
+
+        Most texts fire no override and many fire few rules: one scan that finds none
+        saves a scan per rule. A pattern that refers back to a group (``\\1``, ``(?P=name)``)
+        would refer to another group inside the alternation, and names may repeat across
+        rules, so such rule sets go without a gate.
+        """
+        rules = [rule for rule in self.rules if rule.priority >= min_priority]
+        for rule in rules:
+            rule.regex  # noqa: B018 -- compiled first, so a bad pattern is named by its rule
+        patterns = [pattern for rule in rules for pattern in rule.patterns]
+        if any(_REFERS_BACK.search(pattern) for pattern in patterns):
+            return None
+        try:
+            return re.compile("|".join(f"(?:{pattern})" for pattern in patterns) or "(?!)")
+        except re.error:  # a group name used by two rules
+            return None
 
     def best(self, text: str, min_priority: int = 0) -> RuleMatch | None:
         """The winning match: highest priority, then longest matched text, then file order."""
@@ -92,6 +120,10 @@ class RuleSet:
         """Whether a match decides even when the model is confident."""
         return match is not None and match.priority >= self.override_priority
 
+
+# A back-reference in a pattern: a backslash and a digit, or (?P=name). Also true of some
+# patterns without one (an escaped backslash before a digit): those only lose the gate.
+_REFERS_BACK = re.compile(r"\\[1-9]|\(\?P=")
 
 _RULE_KEYS = {
     "id": Key(str),
