@@ -88,6 +88,21 @@ def test_batches_and_caches_do_not_change_scores() -> None:
     assert [s.evidence[0] for s in fresh] == whole.evidence[:20]
 
 
+def test_probabilities_are_the_float64_softmax_of_the_linear_scores() -> None:
+    # Written out row by row in float64; a scorer that summed float32 terms would be off
+    # by about 1e-8 and fail here.
+    scorer = _scorer()
+    features = scorer.features(SAMPLE)
+    probabilities = scorer.score(SAMPLE).probabilities
+    coef = scorer.coef_t.astype(np.float64)
+    for i in range(len(SAMPLE)):
+        start, end = features.bounds[i], features.bounds[i + 1]
+        linear = features.values[start:end] @ coef[features.columns[start:end]]
+        linear = linear + scorer.intercept
+        expected = np.exp(linear - linear.max())
+        np.testing.assert_allclose(probabilities[i], expected / expected.sum(), rtol=1e-12)
+
+
 def test_evidence_is_each_rows_argsort_of_its_contributions() -> None:
     scorer = _scorer()
     scores = scorer.score(SAMPLE)

@@ -348,8 +348,9 @@ class LinearScorer:
         for first in range(0, len(features), GATHER_ROWS):
             last = min(first + GATHER_ROWS, len(features))
             start, end = bounds[first], bounds[last]
-            weighted = np.take(self._coef_by_class, features.columns[start:end], axis=1)
-            weighted *= features.values[start:end]
+            columns, values = features.columns[start:end], features.values[start:end]
+            # not in place: the float32 coefficients times float64 values make float64 terms
+            weighted = np.take(self._coef_by_class, columns, axis=1) * values
             filled = np.flatnonzero(np.diff(bounds[first : last + 1]))
             if filled.size:
                 sums = np.add.reduceat(weighted, bounds[first + filled] - start, axis=1)
