@@ -9,8 +9,10 @@ rounding of the sums and which of two equal contributions is named first as evid
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
+from itertools import product
 
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ from hypothesis import strategies as st
 from bounce_ml import config
 from bounce_ml.corpus.files import load_corpus
 from bounce_ml.predict.artifacts import load_model
-from bounce_ml.predict.scorer import FeatureBlock, LinearScorer, _stable_order
+from bounce_ml.predict.scorer import TABLE_MIN_TEXTS, FeatureBlock, LinearScorer, _stable_order
 from bounce_ml.text.normalize import CJK, normalize_text
 from bounce_ml.text.tokenize import _TOKEN
 
@@ -168,6 +170,99 @@ def test_the_char_ngram_table_of_a_vocabulary_without_some_lengths() -> None:
     expected = [block._char_columns(word) for word in words]
     assert block._char_table.columns(words, block.ngram_range) == expected
     assert expected[0] == np.array([7, 8, 9], dtype=np.int32).tobytes()
+
+
+def _token_reference(block: FeatureBlock, texts: list[list[str]]) -> list[bytes]:
+    """Per text (its white-space words), its known n-grams' joined columns, as the words
+    block found them text by text before its table: a vocabulary look-up per n-gram."""
+    found = []
+    for words in texts:
+        grams = _grams(block, " ".join(words))
+        known = [block.vocabulary[g] + block.offset for g in grams if g in block.vocabulary]
+        found.append(np.array(known, dtype=np.int32).tobytes())
+    return found
+
+
+def _table_columns(block: FeatureBlock, texts: list[list[str]]) -> list[bytes]:
+    """The block's columns of texts, taken in a batch big enough for its token table."""
+    batch = texts * TABLE_MIN_TEXTS
+    block.remember(batch)
+    found = block.columns(batch)
+    assert found[len(texts) :] == found[: -len(texts)]  # the same texts give the same columns
+    return found[: len(texts)]
+
+
+@pytest.fixture(scope="module")
+def words_block() -> FeatureBlock:
+    block = next(b for b in _scorer().blocks if b.tokenizer is not None)
+    assert block._token_table is not None
+    return block
+
+
+# Words of the corpus, and words whose tokens no n-gram holds or that hold no token at all.
+_CORPUS_WORDS = [text.split() for text in CORPUS[::40]]
+_UNKNOWN_WORDS = ["qqzx", "9.9.9", "<nothing>", "--", "，", "x_y'z"]
+
+
+@st.composite
+def _token_texts(draw: st.DrawFn) -> list[str]:
+    """A piece of a corpus text with unknown words put in, or any corpus and unknown words."""
+    if draw(st.booleans()):
+        any_word = st.sampled_from([*_CORPUS_WORDS[0], *_CORPUS_WORDS[-1], *_UNKNOWN_WORDS])
+        return draw(st.lists(any_word, max_size=4))
+    words = draw(st.sampled_from(_CORPUS_WORDS))
+    start = draw(st.integers(0, len(words)))
+    words = words[start : draw(st.integers(start, len(words)))]
+    for _ in range(draw(st.integers(0, 2))):
+        words.insert(draw(st.integers(0, len(words))), draw(st.sampled_from(_UNKNOWN_WORDS)))
+    return words
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_token_texts(), min_size=1, max_size=6))
+def test_the_token_ngram_table_finds_what_the_vocabulary_does(
+    words_block: FeatureBlock, texts: list[list[str]]
+) -> None:
+    assert _table_columns(words_block, texts) == _token_reference(words_block, texts)
+    assert words_block.columns(texts) == _token_reference(words_block, texts)  # no table
+
+
+_TOKENS = ["a", "b", "550", "<email>", "用户"]  # each a word of one token
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from([(1, 1), (1, 2), (1, 3), (2, 2), (2, 4), (3, 3)]),
+    st.randoms(use_true_random=False),
+    st.lists(st.lists(st.sampled_from([*_TOKENS, "zz", "--"]), max_size=7), min_size=1, max_size=5),
+)
+def test_the_token_ngram_table_of_any_ngram_range(
+    words_block: FeatureBlock,
+    ngram_range: tuple[int, int],
+    draw: random.Random,
+    texts: list[list[str]],
+) -> None:
+    # Half of all n-grams of up to 4 tokens (some longer than the range), columns shuffled.
+    grams = [" ".join(g) for n in range(1, 5) for g in product(_TOKENS, repeat=n)]
+    grams = draw.sample(grams, len(grams) // 2)
+    vocabulary = dict(zip(grams, range(len(grams)), strict=True))
+    tokenizer = words_block.tokenizer
+    block = FeatureBlock("words", ngram_range, vocabulary, np.ones(len(grams)), True, 9, tokenizer)
+    assert _table_columns(block, texts) == _token_reference(block, texts)
+    assert block._token_table is not None
+
+
+def test_a_token_vocabulary_too_wide_for_the_table_is_looked_up_by_ngram(
+    words_block: FeatureBlock,
+) -> None:
+    # 2,000 tokens: keys of 6 tokens would need 66 bits.
+    grams = [f"t{i}" for i in range(2000)] + ["t1 t2", "t1 t2 t3 t4 t5 t6"]
+    vocabulary = dict(zip(grams, range(len(grams)), strict=True))
+    tokenizer = words_block.tokenizer
+    block = FeatureBlock("words", (1, 6), vocabulary, np.ones(len(grams)), True, 0, tokenizer)
+    texts = [["t1", "t2", "t3", "t4", "t5", "t6"], ["t9", "x"], []]
+    assert _table_columns(block, texts) == _token_reference(block, texts)
+    assert block._token_table is None
 
 
 @settings(max_examples=300, deadline=None)

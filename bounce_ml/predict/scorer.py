@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import zipfile
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from itertools import chain
+from itertools import chain, repeat
 from operator import is_not
 from pathlib import Path
 from typing import Any, BinaryIO, TypeGuard, cast
@@ -29,6 +29,7 @@ from bounce_ml.text.tokenize import Tokenizer
 _is_known = cast("Callable[[int | None], TypeGuard[int]]", partial(is_not, None))
 WORD_CACHE_SIZE = 200_000  # distinct words whose tokens or n-gram columns a block remembers
 TABLE_MIN_WORDS = 200  # new words in one batch from which the chars block uses its table
+TABLE_MIN_TEXTS = 64  # texts in one batch from which the words block uses its table
 PROBA_CHUNK = 256  # texts whose n-grams are found and counted together
 GATHER_ROWS = 32  # texts whose coefficients are gathered together (see _decision_values)
 
@@ -46,18 +47,76 @@ def _word_char_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _CharGramTable:
-    """A character n-gram vocabulary as sorted integer keys, to look up the n-grams of many
-    words with a few numpy calls instead of a dictionary look-up per n-gram.
+class _GramTable:
+    """An n-gram vocabulary as sorted integer keys, to look up the n-grams of many words or
+    texts with a few numpy calls instead of a dictionary look-up per n-gram.
 
-    Each character of the vocabulary gets a digit from 1 up (0: a character no n-gram
-    holds), and an n-gram is the number with its characters' digits in base ``radix``:
-    n-grams of one length and their keys correspond one to one.
+    Each unit an n-gram is made of (a character, a token) gets a digit from 1 up (0: a unit
+    no n-gram holds), and an n-gram is the number with its units' digits in base ``radix``:
+    n-grams of one length and their keys correspond one to one. A 1-gram's key is its digit,
+    small enough to index an array, which is faster than searching sorted keys.
     """
 
-    digit_of_code: np.ndarray  # digit of each code point up to the largest; the last is 0
     radix: int
+    column_of_digit: np.ndarray  # joined column of each 1-gram, by digit; -1: none
     tables: dict[int, tuple[np.ndarray, np.ndarray]]  # length -> sorted keys, joined columns
+
+    @staticmethod
+    def _tables(
+        digits: np.ndarray, starts: np.ndarray, lengths: np.ndarray, columns: np.ndarray, radix: int
+    ) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+        """The column of each 1-gram by digit, and the sorted keys and joined columns of the
+        longer n-grams by length, of the n-grams whose digits begin at ``starts``."""
+        column_of_digit = np.full(radix, -1, dtype=np.int64)
+        unigrams = np.flatnonzero(lengths == 1)
+        column_of_digit[digits[starts[unigrams]]] = columns[unigrams]
+        tables = {}
+        for length in range(2, int(lengths.max(initial=0)) + 1):
+            of_length = np.flatnonzero(lengths == length)
+            if of_length.size:
+                keys = _keys(digits, starts[of_length], length, radix)
+                by_key = np.argsort(keys)
+                tables[length] = (keys[by_key], columns[of_length[by_key]])
+        return column_of_digit, tables
+
+    def _found(
+        self,
+        digits: np.ndarray,
+        windows: Callable[[int], tuple[np.ndarray, np.ndarray]],
+        ngram_range: tuple[int, int],
+        count: int,
+    ) -> list[bytes]:
+        """Per item (a word or a text, 0 to ``count - 1``), the joined columns (int32 bytes)
+        of its known n-grams: by n, then by position. ``windows(n)`` gives where the item's
+        n-grams begin in ``digits`` and the item of each."""
+        found_in: list[np.ndarray] = []  # the item of each n-gram found
+        found: list[np.ndarray] = []  # its column
+        low, high = ngram_range
+        for n in range(low, high + 1):
+            starts, item_of = windows(n)
+            keys = _keys(digits, starts, n, self.radix)
+            if n == 1:
+                columns = self.column_of_digit[keys]
+                known = columns >= 0
+                found.append(columns[known])
+            else:
+                table_keys, table_columns = self.tables.get(n, _NO_NGRAMS)
+                at = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
+                known = table_keys[at] == keys
+                found.append(table_columns[at[known]])
+            found_in.append(item_of[known])
+        item_of = np.concatenate(found_in)
+        # grouped by item; within an item, by n, then by position, as the n-grams are made
+        columns = np.concatenate(found)[_stable_order(item_of)].astype(np.int32).tobytes()
+        ends = (np.cumsum(np.bincount(item_of, minlength=count)) * 4).tolist()
+        return [columns[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+
+
+@dataclass(frozen=True)
+class _CharGramTable(_GramTable):
+    """A character n-gram vocabulary as a :class:`_GramTable`: its digits are characters'."""
+
+    digit_of_code: np.ndarray  # digit of each code point up to the largest; the last is 0
 
     @classmethod
     def of(cls, vocabulary: dict[str, int], offset: int, longest: int) -> _CharGramTable | None:
@@ -73,19 +132,12 @@ class _CharGramTable:
         present[codes] = 1
         digit_of_code = np.cumsum(present) * present
         radix = int(digit_of_code.max()) + 1
-        longest = max(longest, int(lengths.max(initial=0)))
-        if radix**longest >= 1 << 63:
+        if radix ** max(longest, int(lengths.max(initial=0))) >= 1 << 63:
             return None
-        digits = digit_of_code[codes]
         columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
-        tables = {}
-        for length in range(1, longest + 1):
-            of_length = np.flatnonzero(lengths == length)
-            if of_length.size:
-                keys = _keys(digits, starts[of_length], length, radix)
-                by_key = np.argsort(keys)
-                tables[length] = (keys[by_key], columns[of_length[by_key]] + offset)
-        return cls(digit_of_code, radix, tables)
+        digits = digit_of_code[codes]
+        unigrams, tables = cls._tables(digits, starts, lengths, columns + offset, radix)
+        return cls(radix, unigrams, tables, digit_of_code=digit_of_code)
 
     def columns(self, words: list[str], ngram_range: tuple[int, int]) -> list[bytes]:
         """Per word, the joined columns (int32 bytes) of its known n-grams, as
@@ -95,25 +147,64 @@ class _CharGramTable:
         codes = _code_points("".join([f" {word} " for word in words]))
         digits = self.digit_of_code[np.minimum(codes, len(self.digit_of_code) - 1)]
         word_starts = np.cumsum(lengths) - lengths
-        found_in: list[np.ndarray] = []  # the word of each n-gram found
-        found: list[np.ndarray] = []  # its column
-        low, high = ngram_range
-        for n in range(low, high + 1):
-            windows = np.maximum(lengths - n + 1, 0)
-            word_of = np.repeat(np.arange(len(words)), windows)
-            first_window = np.cumsum(windows) - windows
-            positions = np.arange(len(word_of)) + (word_starts - first_window)[word_of]
-            keys = _keys(digits, positions, n, self.radix)
-            table_keys, table_columns = self.tables.get(n, _NO_NGRAMS)
-            at = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
-            known = table_keys[at] == keys
-            found_in.append(word_of[known])
-            found.append(table_columns[at[known]])
-        word_of = np.concatenate(found_in)
-        # grouped by word; within a word, by n, then by position, as the n-grams are made
-        columns = np.concatenate(found)[_stable_order(word_of)].astype(np.int32).tobytes()
-        ends = (np.cumsum(np.bincount(word_of, minlength=len(words))) * 4).tolist()
-        return [columns[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+
+        def windows(n: int) -> tuple[np.ndarray, np.ndarray]:
+            in_word = np.maximum(lengths - n + 1, 0)
+            word_of = np.repeat(np.arange(len(words)), in_word)
+            first_window = np.cumsum(in_word) - in_word
+            return np.arange(len(word_of)) + (word_starts - first_window)[word_of], word_of
+
+        return self._found(digits, windows, ngram_range, len(words))
+
+
+@dataclass(frozen=True)
+class _TokenGramTable(_GramTable):
+    """A word n-gram vocabulary as a :class:`_GramTable`: its digits are tokens' ids."""
+
+    id_of: dict[str, int]  # id of each token the vocabulary's n-grams hold
+
+    @classmethod
+    def of(cls, vocabulary: dict[str, int], offset: int, longest: int) -> _TokenGramTable | None:
+        """The table of a vocabulary of n-grams up to ``longest`` tokens, or None when it is
+        empty or their keys would not fit in 63 bits."""
+        if not vocabulary:
+            return None
+        # A token holds no white space (it is a piece of a white-space word), so the tokens of
+        # a vocabulary n-gram are its parts between spaces.
+        tokens = " ".join(vocabulary).split(" ")
+        id_of = {token: id_ for id_, token in enumerate(dict.fromkeys(tokens), start=1)}
+        radix = len(id_of) + 1
+        lengths = np.fromiter(map(str.count, vocabulary, repeat(" ")), np.int64, len(vocabulary))
+        lengths += 1
+        if radix ** max(longest, int(lengths.max())) >= 1 << 63:
+            return None
+        digits = np.fromiter(map(id_of.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        starts = np.cumsum(lengths) - lengths
+        columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+        unigrams, tables = cls._tables(digits, starts, lengths, columns + offset, radix)
+        return cls(radix, unigrams, tables, id_of=id_of)
+
+    def ids(self, tokens: list[list[str]]) -> list[bytes]:
+        """The ids (int32 bytes, 0 for a token no n-gram holds) of each word's tokens."""
+        ids = array("i", map(self.id_of.get, chain.from_iterable(tokens), repeat(0))).tobytes()
+        ends = (np.cumsum(np.fromiter(map(len, tokens), np.int64, len(tokens))) * 4).tolist()
+        return [ids[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+
+    def columns(self, texts: list[bytes], ngram_range: tuple[int, int]) -> list[bytes]:
+        """Per text, given as the ids of its tokens (int32 bytes, 0 for a token no n-gram
+        holds), the joined columns (int32 bytes) of its known n-grams, as
+        :meth:`FeatureBlock._token_columns` gives them."""
+        ids = np.frombuffer(b"".join(texts), dtype=np.int32).astype(np.int64)
+        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) // 4
+        text_of = np.repeat(np.arange(len(texts)), sizes)
+
+        def windows(n: int) -> tuple[np.ndarray, np.ndarray]:
+            # the n-grams that end in the text they begin in (a text's tokens are contiguous)
+            count = max(len(ids) - n + 1, 0)
+            starts = np.flatnonzero(text_of[:count] == text_of[n - 1 : n - 1 + count])
+            return starts, text_of[starts]
+
+        return self._found(ids, windows, ngram_range, len(texts))
 
 
 def _keys(digits: np.ndarray, starts: np.ndarray, length: int, radix: int) -> np.ndarray:
@@ -133,6 +224,19 @@ def _code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
+def _remember(
+    cache: dict[str, Any], words: Collection[str], analyse: Callable[[list[str]], list[Any]]
+) -> None:
+    """Add to ``cache`` what ``analyse`` gives for the words it lacks, all at once; empty it
+    first when they would not fit in :data:`WORD_CACHE_SIZE`."""
+    new = [word for word in words if word not in cache]
+    if len(cache) + len(new) > WORD_CACHE_SIZE:
+        cache.clear()
+        new = list(words)
+    if new:
+        cache.update(zip(new, analyse(new), strict=True))
+
+
 @dataclass
 class FeatureBlock:
     """One TF-IDF vectoriser: its analyzer, vocabulary and IDF weights."""
@@ -149,18 +253,19 @@ class FeatureBlock:
     # What each white-space word gives, remembered (bounce wording reuses few words): its
     # tokens in the words block, its n-grams' joined columns (int32 bytes) in the chars block.
     _word_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # The words block's: the ids (int32 bytes) in its n-gram table of each word's tokens,
+    # remembered for the words of batches big enough to use the table.
+    _word_ids: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def remember(self, texts: Sequence[list[str]]) -> None:
         """Analyse the words of texts (given as their white-space words) not met yet: all at
-        once, so that the chars block can look many new words up together."""
-        cache = self._word_cache
+        once, so that the chars block can look many new words up together, and the words
+        block find the ids of many words' tokens together."""
         words = dict.fromkeys(chain.from_iterable(texts))
-        new = [word for word in words if word not in cache]
-        if len(cache) + len(new) > WORD_CACHE_SIZE:
-            cache.clear()
-            new = list(words)
-        if new:
-            cache.update(zip(new, self._analyse(new), strict=True))
+        _remember(self._word_cache, words, self._analyse)
+        if self.tokenizer is not None and len(texts) >= TABLE_MIN_TEXTS and self._token_table:
+            ids_of, tokens_of = self._token_table.ids, self._word_cache.__getitem__
+            _remember(self._word_ids, words, lambda new: ids_of(list(map(tokens_of, new))))
 
     def _analyse(self, words: list[str]) -> list[Any]:
         # Both analyzers work word by word: scikit-learn's char_wb pads each white-space word,
@@ -177,25 +282,33 @@ class FeatureBlock:
         return list(map(self._char_columns, words))
 
     def columns(self, texts: Sequence[list[str]]) -> list[bytes]:
-        """Per text, given as its white-space words (all remembered, see :meth:`remember`): the
-        joined columns (int32 bytes) of its n-grams that this block knows, every occurrence,
-        in the order the vectoriser makes the n-grams."""
+        """Per text, given as its white-space words (all remembered, in a batch of at least
+        these texts, see :meth:`remember`): the joined columns (int32 bytes) of its n-grams
+        that this block knows, every occurrence, in the order the vectoriser makes them."""
         of_word = self._word_cache.__getitem__
         if self.tokenizer is None:
             return [b"".join(map(of_word, words)) for words in texts]
-        # As TfidfVectorizer's word n-grams: all n-grams of the lowest n, then of the next.
+        # Many texts are looked up all at once in numpy: that pays for building the table
+        # (about 10 ms, once) and for a batch's numpy calls (~25 us) only when it is that big.
+        # Their batch was at least as big: their words' token ids are remembered.
+        if len(texts) >= TABLE_MIN_TEXTS and self._token_table:
+            ids_of = self._word_ids.__getitem__
+            ids = [b"".join(map(ids_of, words)) for words in texts]
+            return self._token_table.columns(ids, self.ngram_range)
+        return list(map(self._token_columns, texts))
+
+    def _token_columns(self, words: list[str]) -> bytes:
+        """The joined columns (int32 bytes) of the known n-grams of a text's tokens (the text
+        given as its remembered white-space words): as TfidfVectorizer's word n-grams, all
+        n-grams of the lowest n, then of the next."""
+        tokens = list(chain.from_iterable(map(self._word_cache.__getitem__, words)))
         column_of = self._joined_vocabulary.get
         low, high = self.ngram_range
-        longer = range(max(low, 2), high + 1)
-        found = []
-        for words in texts:
-            tokens = list(chain.from_iterable(map(of_word, words)))
-            known = list(filter(_is_known, map(column_of, tokens))) if low == 1 else []
-            for n in longer:
-                grams = map(" ".join, zip(*[tokens[i:] for i in range(n)], strict=False))
-                known += filter(_is_known, map(column_of, grams))
-            found.append(array("i", known).tobytes())
-        return found
+        known = list(filter(_is_known, map(column_of, tokens))) if low == 1 else []
+        for n in range(max(low, 2), high + 1):
+            grams = map(" ".join, zip(*[tokens[i:] for i in range(n)], strict=False))
+            known += filter(_is_known, map(column_of, grams))
+        return array("i", known).tobytes()
 
     def name_of(self, column: int) -> str:
         """The readable name of one of this block's columns (without the offset): the word
@@ -215,6 +328,10 @@ class FeatureBlock:
     @cached_property
     def _char_table(self) -> _CharGramTable | None:
         return _CharGramTable.of(self.vocabulary, self.offset, self.ngram_range[1])
+
+    @cached_property
+    def _token_table(self) -> _TokenGramTable | None:
+        return _TokenGramTable.of(self.vocabulary, self.offset, self.ngram_range[1])
 
     def _char_columns(self, word: str) -> bytes:
         grams = _word_char_ngrams(word, self.ngram_range)
