@@ -138,30 +138,19 @@ def test_the_one_scan_gate_changes_no_match_on_the_corpus() -> None:
             assert gated.matches(key, floor) == ungated.matches(key, floor), key
 
 
-_REFERRING_BACK = """
-[[rule]]
-id = "grouped"
-label = "user_unknown"
-priority = 50
-patterns = ['(nobody) here']
-[[rule]]
-id = "doubled"
-label = "syntax_error"
-priority = 50
-patterns = ['(bad) (\\w+) \\2']
-"""
-_SHARING_A_NAME = """
-[[rule]]
-id = "named-1"
-label = "user_unknown"
-priority = 50
-patterns = ['(?P<w>nobody) here']
-[[rule]]
-id = "named-2"
-label = "mailbox_full"
-priority = 50
-patterns = ['(?P<w>full) box']
-"""
+def _rule(rule_id: str, label: str, pattern: str) -> str:
+    """One [[rule]] table of priority 50, its pattern a TOML literal string (no escapes)."""
+    return (
+        f"[[rule]]\nid = '{rule_id}'\nlabel = '{label}'\npriority = 50\npatterns = ['{pattern}']\n"
+    )
+
+
+_REFERRING_BACK = _rule("grouped", "user_unknown", "(nobody) here") + _rule(
+    "doubled", "syntax_error", r"(bad) (\w+) \2"
+)
+_SHARING_A_NAME = _rule("named-1", "user_unknown", "(?P<w>nobody) here") + _rule(
+    "named-2", "mailbox_full", "(?P<w>full) box"
+)
 
 
 def test_rules_whose_patterns_refer_back_still_fire(tmp_path: Path) -> None:
