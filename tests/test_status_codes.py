@@ -176,6 +176,18 @@ def test_find_command(text: str, command: str | None) -> None:
             "[strength]\nstatus = 0.6\nreply = 0.4\ncommand = 0.3\n[codes]\n",
             "unknown key 'codes'",
         ),
+        # A consequence pattern is tried only where one of the codes starts: one that starts
+        # otherwise would never fire, so it is refused.
+        (
+            "[strength]\nstatus = 0.6\nreply = 0.4\ncommand = 0.3\n[transcript]\n"
+            "codes = ['503']\nconsequences = ['need rcpt command']\n",
+            "[transcript] pattern 'need rcpt command' must start with one of the codes (503)",
+        ),
+        (
+            "[strength]\nstatus = 0.6\nreply = 0.4\ncommand = 0.3\n[transcript]\n"
+            "codes = ['503']\nconsequences = ['(?:503|421) need rcpt']\n",
+            "must start with one of the codes (503)",
+        ),
     ],
 )
 def test_bad_table_is_refused_with_file_table_and_key(

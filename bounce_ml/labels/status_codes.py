@@ -195,11 +195,18 @@ def load_status_table(path: Path | None = None, taxonomy: Taxonomy | None = None
         f"{path}: [transcript]",
     )
     compiled = []
+    starts_with_a_code = _code_start_check(transcript["codes"])
     for pattern in transcript["consequences"]:
         try:
             compiled.append(re.compile(pattern))
         except re.error as exc:
             raise BounceMLError(f"{path}: [transcript] bad pattern {pattern!r} ({exc})") from None
+        if not starts_with_a_code.match(pattern):
+            raise BounceMLError(
+                f"{path}: [transcript] pattern {pattern!r} must start with one of the codes "
+                f"({', '.join(transcript['codes']) or 'none given'}), after an optional \\b or "
+                "as a group (?:a|b) of them: it is tried only where a code starts"
+            )
     tables = {
         table: {
             key: _entry(table, key, value, strengths[table], path, taxonomy)
@@ -214,6 +221,14 @@ def load_status_table(path: Path | None = None, taxonomy: Taxonomy | None = None
         tuple(compiled),
         tuple(transcript["codes"]),
     )
+
+
+def _code_start_check(codes: list[str]) -> re.Pattern[str]:
+    """What a consequence pattern's text must begin with: an optional ``\\b``, then one of
+    ``codes`` or a group of alternatives that are all codes (`StatusTable.is_consequence`
+    tries the patterns only where a code starts)."""
+    code = "|".join(map(re.escape, codes)) or "(?!)"
+    return re.compile(rf"(?:\\b)?(?:(?:{code})|\(\?:(?:{code})(?:\|(?:{code}))*\))")
 
 
 @cache
