@@ -137,6 +137,10 @@ def _nan_coefficient(arrays: dict[str, np.ndarray]) -> None:
         (lambda a: a.update(classes=np.arange(len(a["classes"]))), "classes"),
         (lambda a: a.pop("chars_vocabulary"), "chars_vocabulary"),
         (lambda a: a.update(block_meta=a["block_meta"] * 1000), "block_meta"),
+        # the stored n-gram tables: out of order, out of range, or short of tokens
+        (lambda a: a.update(chars_table_keys=a["chars_table_keys"][::-1]), "ascending"),
+        (lambda a: a.update(words_table_columns=a["words_table_columns"] + 10**9), "outside"),
+        (lambda a: a.update(words_table_tokens=a["words_table_tokens"][:99]), "tokens"),
     ],
 )
 def test_wrong_arrays_in_the_scorer_are_one_line_errors(

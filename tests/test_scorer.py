@@ -9,10 +9,12 @@ rounding of the sums and which of two equal contributions is named first as evid
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from collections import Counter
 from itertools import product
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,6 +119,38 @@ def test_evidence_is_each_rows_argsort_of_its_contributions() -> None:
         order = np.argsort(-contributions)[:5]
         expected = [scorer.feature_names[columns[j]] for j in order if contributions[j] > 0]
         assert scores.evidence[i] == expected
+
+
+def _same(ours: object, theirs: object) -> bool:
+    """Equal, arrays element by element, in dicts, tuples and dataclasses alike."""
+    if isinstance(ours, np.ndarray):
+        return isinstance(theirs, np.ndarray) and np.array_equal(ours, theirs)
+    if isinstance(ours, dict):
+        return (
+            isinstance(theirs, dict)
+            and ours.keys() == theirs.keys()
+            and all(_same(ours[key], theirs[key]) for key in ours)
+        )
+    if isinstance(ours, tuple):
+        return isinstance(theirs, tuple) and all(map(_same, ours, theirs))
+    if dataclasses.is_dataclass(ours):
+        return type(ours) is type(theirs) and _same(vars(ours), vars(theirs))
+    return ours == theirs
+
+
+def test_stored_ngram_tables_are_the_tables_built_from_the_vocabulary(tmp_path: Path) -> None:
+    stored = _scorer()  # the committed model file stores its tables
+    stored.save(tmp_path / "scorer.npz")
+    with np.load(tmp_path / "scorer.npz") as archive:  # as model files were before they did
+        np.savez(tmp_path / "old.npz", **{k: archive[k] for k in archive if "_table_" not in k})
+    built = LinearScorer.load(tmp_path / "old.npz")
+    for stored_block, built_block in zip(stored.blocks, built.blocks, strict=True):
+        assert stored_block.stored_table is not None and built_block.stored_table is None
+        assert built_block.table is not None and _same(stored_block.table, built_block.table)
+    texts = SAMPLE[:400]
+    ours, theirs = stored.score(texts), built.score(texts)
+    assert np.array_equal(ours.probabilities, theirs.probabilities)
+    assert ours.evidence == theirs.evidence
 
 
 def test_empty_texts_and_batches() -> None:

@@ -134,7 +134,10 @@ def compile_scorer(pipeline: Pipeline) -> LinearScorer:
     transformers = dict(pipeline.named_steps["features"].transformer_list)
     segmenter = transformers["words"].segmenter_
     for name, vectorizer in transformers.items():
-        vocabulary = {gram: int(column) for gram, column in vectorizer.vocabulary_.items()}
+        # in column order, as LinearScorer.load reads it: the n-gram tables built from it and
+        # stored with the model are then the same whether built at training or at loading
+        columns = sorted(vectorizer.vocabulary_.items(), key=lambda item: item[1])
+        vocabulary = {gram: int(column) for gram, column in columns}
         blocks.append(
             FeatureBlock(
                 name=name,
