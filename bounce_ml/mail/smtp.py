@@ -94,11 +94,18 @@ def first_rejection(text: str) -> str:
 
 
 def text_record(
-    text: str, *, source: str = "-", index: int | None = None, note: str | None = None
+    text: str,
+    *,
+    source: str = "-",
+    index: int | None = None,
+    note: str | None = None,
+    cause: str | None = None,
 ) -> BounceRecord:
     """A record for an error text given alone (a line, a CSV cell, an API string): its codes
-    and refused command are read from the cause in the text (`first_rejection`)."""
-    cause = first_rejection(text[:MAX_TEXT_CHARS])
+    and refused command are read from the cause in the text (`first_rejection`), or from
+    ``cause`` when the caller has worked it out already."""
+    if cause is None:
+        cause = first_rejection(text[:MAX_TEXT_CHARS])
     reply_code = find_reply_code(cause)
     return BounceRecord(
         text=text,

@@ -121,7 +121,11 @@ class Classifier:
         Each text is read as `text_record` reads a line: the first rejection of a transcript
         is kept, and the codes it contains are used as its status, reply code and command.
         """
-        return self.predict_records([text_record(text) for text in texts])
+        causes = [first_rejection(text[:MAX_TEXT_CHARS]) for text in texts]
+        records = [
+            text_record(text, cause=cause) for text, cause in zip(texts, causes, strict=True)
+        ]
+        return self._predict(records, causes)  # each text's cause worked out once
 
     def predict_records(self, records: Sequence[BounceRecord]) -> list[Prediction]:
         """Classify a batch of records, in order.
@@ -131,11 +135,17 @@ class Classifier:
         disagrees (see ``bounce_ml/predict/policy.py``). Records whose ``kind`` is not a
         failure (``auto_reply``, ``delivered``, ...) get ``unknown`` with a note.
         """
-        keys = [
-            normalize_text(first_rejection(record.text[:MAX_TEXT_CHARS]))
-            if record.is_failure
-            else ""
+        causes = [
+            first_rejection(record.text[:MAX_TEXT_CHARS]) if record.is_failure else ""
             for record in records
+        ]
+        return self._predict(records, causes)
+
+    def _predict(self, records: Sequence[BounceRecord], causes: list[str]) -> list[Prediction]:
+        """`predict_records`, given the cause of each failure record's text (`first_rejection`)."""
+        keys = [
+            normalize_text(cause) if record.is_failure else ""
+            for record, cause in zip(records, causes, strict=True)
         ]
         failing = dict.fromkeys(k for k, r in zip(keys, records, strict=True) if r.is_failure)
         todo = [key for key in failing if key not in self._cache]
