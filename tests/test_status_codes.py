@@ -133,6 +133,17 @@ def test_later_consequences_never_decide() -> None:
     assert (record.status, record.reply_code) == ("5.1.1", "550")
 
 
+def test_predict_reads_a_texts_cause_as_predict_records_does() -> None:
+    texts = [
+        "550 5.1.1 unknown user 503 5.5.1 need RCPT command",
+        "554 5.7.1 Service unavailable",
+        "mailbox full",
+    ]
+    records = [text_record(text) for text in texts]
+    assert Classifier().predict(texts) == Classifier().predict_records(records)
+    assert text_record(texts[0], cause="550 5.1.1 unknown user") == records[0]
+
+
 @pytest.mark.parametrize(
     ("text", "command"),
     [
