@@ -78,8 +78,13 @@ def _refresh(wording: str, rng: random.Random) -> str:
 
 
 def _line(wording: str, rng: random.Random, lang: str) -> str:
-    """One log line or diagnostic around a refreshed wording, in one of three shapes."""
-    wording = _refresh(wording, rng)
+    """One log line or diagnostic around a refreshed wording, in one of three shapes.
+
+    On one line, as a log writes it: a quarter of the corpus's wordings span lines (a DSN's
+    folded Diagnostic-Code, a provider's notice), and a file of such texts would hold more
+    lines than texts.
+    """
+    wording = " ".join(_refresh(wording, rng).split())
     shape = rng.randrange(3)
     if shape == 0:  # a Postfix log line
         return (
