@@ -10,7 +10,7 @@ from typing import Any, overload
 
 from bounce_ml import config
 from bounce_ml.labels.rules import RuleSet, default_rules
-from bounce_ml.labels.status_codes import StatusTable, default_status_table
+from bounce_ml.labels.status_codes import CodeHint, StatusTable, default_status_table
 from bounce_ml.labels.taxonomy import UNKNOWN, Taxonomy, default_taxonomy
 from bounce_ml.mail.records import MAX_TEXT_CHARS, BounceRecord
 from bounce_ml.mail.smtp import first_rejection, text_record
@@ -64,7 +64,9 @@ class Prediction:
 _OUTPUT_FIELDS = tuple(f.name for f in fields(Prediction) if f.name != "top_labels")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, unlike the public types: one is made per new wording, and a frozen dataclass
+# takes about five times as long to build.
+@dataclass(slots=True)
 class _TextVerdict:
     """What the text alone says, remembered per normalised wording."""
 
@@ -114,6 +116,9 @@ class Classifier:
         self._cache: dict[str, _TextVerdict] = {}
         # The answer per (normalised text, status, reply code, command), without the text.
         self._answers: dict[tuple[str, str | None, str | None, str | None], Prediction] = {}
+        # The status table's hint per (status, reply code, command): a batch of new wordings
+        # repeats a few hundred combinations, and a look-up costs a tenth of working one out.
+        self._hints: dict[tuple[str | None, str | None, str | None], CodeHint | None] = {}
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify a batch of texts, in order; identical normalised wordings are scored once.
@@ -176,7 +181,7 @@ class Classifier:
             by_label = None
             if scores is not None and key:
                 row = probabilities[i]
-                top = tuple((classes[j], row[j]) for j in ranking[i])
+                top = tuple([(classes[j], row[j]) for j in ranking[i]])
                 model_label, model_confidence = top[0]
                 by_label = dict(zip(classes, row, strict=True))
             # A confident model can only be overruled by an override rule, so only
@@ -207,7 +212,8 @@ class Classifier:
         answer = self._answers.get(codes)
         if answer is None:  # a mail log repeats few (wording, codes) pairs: decide each once
             answer = self._answers[codes] = self._answer(self._cache[key], *codes[1:])
-        empty = not record.text[:MAX_TEXT_CHARS].strip()
+        text = record.text[:MAX_TEXT_CHARS]
+        empty = not text or text.isspace()  # as `not text.strip()`, without the copy
         return _for_record(answer, record, "empty text" if empty else None)
 
     def _answer(
@@ -216,7 +222,7 @@ class Classifier:
         """The text's verdict with the record's codes applied, as a Prediction without text."""
         decision = with_codes(
             verdict.decision,
-            self.status_table.hint(status, reply_code, command),
+            self._hint(status, reply_code, command),
             verdict.probabilities,
             threshold=self.model.threshold if self.model else 1.0,
             by_override=verdict.by_override,
@@ -226,6 +232,16 @@ class Classifier:
             words = decision.rule.words if decision.rule else ()
             evidence = (decision.codes.evidence, *words)
         return self._labelled(decision, evidence, verdict.top_labels)
+
+    def _hint(
+        self, status: str | None, reply_code: str | None, command: str | None
+    ) -> CodeHint | None:
+        codes = (status, reply_code, command)
+        if codes not in self._hints:
+            if len(self._hints) >= CACHE_SIZE:
+                self._hints.clear()
+            self._hints[codes] = self.status_table.hint(*codes)
+        return self._hints[codes]
 
     def _not_a_failure(self, record: BounceRecord) -> Prediction:
         """``unknown`` for an auto-reply, a delivery report and the like, with a note."""
