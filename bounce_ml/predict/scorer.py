@@ -643,7 +643,7 @@ class LinearScorer:
             arrays[f"{block.name}_vocabulary"] = _text_array(grams)
             arrays[f"{block.name}_idf"] = block.idf
             # Stored, not built on load: building both tables costs a process ~16 ms, a
-            # tenth of classifying a few thousand new wordings; reading them costs ~1 ms.
+            # tenth of classifying a few thousand new wordings; reading them costs ~2 ms.
             if block.table is not None:
                 for part, array in block.table.arrays().items():
                     arrays[f"{block.name}_table_{part}"] = array
