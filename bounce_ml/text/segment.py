@@ -14,7 +14,6 @@ know is cut into the known words and characters it contains.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -102,7 +101,10 @@ class Segmenter:
 @cache
 def _jieba() -> Any:  # -> jieba.Tokenizer
     # Only training needs jieba and its full dictionary (~1 s to load, and it logs
-    # to stderr while doing so): load it once per process, quietly.
+    # to stderr while doing so): load it once per process, quietly. logging too is
+    # imported here, not at the top: a prediction never needs it.
+    import logging
+
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
