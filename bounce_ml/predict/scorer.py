@@ -149,8 +149,7 @@ class _GramTable:
         item_of = np.concatenate(found_in)
         # grouped by item; within an item, by n, then by position, as the n-grams are made
         columns = np.concatenate(found)[_stable_order(item_of)].astype(np.int32).tobytes()
-        ends = (np.cumsum(np.bincount(item_of, minlength=count)) * 4).tolist()
-        return [columns[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+        return _int32_pieces(columns, np.bincount(item_of, minlength=count))
 
 
 @dataclass(frozen=True)
@@ -258,8 +257,7 @@ class _TokenGramTable(_GramTable):
     def ids(self, tokens: list[list[str]]) -> list[bytes]:
         """The ids (int32 bytes, 0 for a token no n-gram holds) of each word's tokens."""
         ids = array("i", map(self.id_of.get, chain.from_iterable(tokens), repeat(0))).tobytes()
-        ends = (np.cumsum(np.fromiter(map(len, tokens), np.int64, len(tokens))) * 4).tolist()
-        return [ids[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+        return _int32_pieces(ids, np.fromiter(map(len, tokens), np.int64, len(tokens)))
 
     def columns(self, texts: list[bytes], ngram_range: tuple[int, int]) -> list[bytes]:
         """Per text, given as the ids of its tokens (int32 bytes, 0 for a token no n-gram
@@ -276,6 +274,12 @@ class _TokenGramTable(_GramTable):
             return starts, text_of[starts]
 
         return self._found(ids, windows, ngram_range, len(texts))
+
+
+def _int32_pieces(data: bytes, counts: np.ndarray) -> list[bytes]:
+    """``data`` (int32 entries) cut into consecutive pieces of ``counts`` entries each."""
+    ends = (np.cumsum(counts) * 4).tolist()
+    return [data[start:end] for start, end in zip([0, *ends], ends, strict=False)]
 
 
 def _keys(digits: np.ndarray, starts: np.ndarray, length: int, radix: int) -> np.ndarray:
@@ -347,9 +351,10 @@ class FeatureBlock:
         # so a text's tokens are its words' tokens.
         if self.tokenizer is not None:
             return list(map(self.tokenizer, words))
-        # Many new words are looked up all at once in numpy: that pays for building the
-        # table (a few ms) only when a batch brings that many. A word shorter than the
-        # shortest n-gram is counted whole (see _word_char_ngrams), which the table leaves out.
+        # Many new words are looked up all at once in numpy: that pays for the batch's numpy
+        # calls (and, with a model file that does not store the table, for building it)
+        # only when a batch brings that many. A word shorter than the shortest n-gram is
+        # counted whole (see _word_char_ngrams), which the table leaves out.
         shortest = min(map(len, words)) + 2
         if len(words) >= TABLE_MIN_WORDS and shortest >= self.ngram_range[0] and self._char_table:
             return self._char_table.columns(words, self.ngram_range)
@@ -362,8 +367,9 @@ class FeatureBlock:
         of_word = self._word_cache.__getitem__
         if self.tokenizer is None:
             return [b"".join(map(of_word, words)) for words in texts]
-        # Many texts are looked up all at once in numpy: that pays for building the table
-        # (about 10 ms, once) and for a batch's numpy calls (~25 us) only when it is that big.
+        # Many texts are looked up all at once in numpy: that pays for a batch's numpy calls
+        # (~25 us; and, with a model file that does not store the table, for building it,
+        # about 10 ms once) only when it is that big.
         # Their batch was at least as big: their words' token ids are remembered.
         if len(texts) >= TABLE_MIN_TEXTS and self._token_table:
             ids_of = self._word_ids.__getitem__
